@@ -1,0 +1,134 @@
+//! `cnnops relu`: ReLU, leaky ReLU (`--alpha`) and clipped ReLU (`--max`).
+
+use super::{Job, c_order_elements, create_output, open_input};
+use crate::cli::ReluArgs;
+use crate::dispatch_dtype;
+use crate::layout::Layout;
+use crate::npy::{DType, NpyHeader, Output};
+use crate::ops::Element;
+use crate::ops::relu::{Relu, relu, relu_in_place};
+use crate::report::{ArrayReport, ReluReport, Report, display_path};
+use crate::usage_bail;
+use anyhow::{Context, Result};
+use std::borrow::Cow;
+
+/// A checked ReLU of one array.
+#[derive(Clone, Debug)]
+pub struct ReluPlan {
+    /// Element type, kept by the output.
+    pub dtype: DType,
+    /// Shape, kept by the output.
+    pub shape: Vec<usize>,
+    /// Slope for negative values.
+    pub alpha: Option<f64>,
+    /// Upper clip.
+    pub max: Option<f64>,
+    /// Layout, for the report: the given one or the rank default.
+    pub layout: Option<Layout>,
+}
+
+/// Checks the arguments against the input's header.
+///
+/// # Errors
+/// Usage errors: `--alpha` on integer or bool data, a non-finite `--alpha`,
+/// a negative, non-finite or (for integer data) fractional `--max`, a
+/// `--layout` whose length differs from the rank.
+pub fn plan(args: &ReluArgs, header: &NpyHeader) -> Result<ReluPlan> {
+    let dtype = header.descr.dtype;
+    if let Some(a) = args.alpha {
+        if !a.is_finite() {
+            usage_bail!("--alpha must be a finite number, not {a}");
+        }
+        if !dtype.is_float() {
+            usage_bail!("--alpha needs floating-point data; this array is {dtype}");
+        }
+    }
+    if let Some(m) = args.max {
+        if !m.is_finite() || m < 0.0 {
+            usage_bail!("--max must be a finite number >= 0, not {m}");
+        }
+        if !dtype.is_float() && m.fract() != 0.0 {
+            usage_bail!("--max {m} is not a whole number; this array is {dtype}");
+        }
+    }
+    let layout = match &args.common.layout {
+        Some(l) => {
+            l.split(&header.shape)?;
+            Some(l.clone())
+        }
+        None => Layout::default_for_rank(header.shape.len()),
+    };
+    Ok(ReluPlan { dtype, shape: header.shape.clone(), alpha: args.alpha, max: args.max, layout })
+}
+
+/// Runs `relu` on one job and returns its report.
+///
+/// # Errors
+/// Usage errors from [`plan`]; read and write failures naming the file.
+pub fn run(args: &ReluArgs, job: &Job) -> Result<Report> {
+    let mut input = open_input(job)?;
+    let plan = plan(args, &input.header).map_err(|e| e.context(job.input_name()))?;
+    let mut report = report(&plan, job, &input.header);
+    report.dry_run = args.common.dry_run;
+    let Some(out_path) = job.output.as_deref().filter(|_| !args.common.dry_run) else {
+        return Ok(report);
+    };
+    let out = create_output(out_path)?;
+    dispatch_dtype!(plan.dtype, T => execute::<T>(&mut input, &plan, out, out_path))?;
+    Ok(report)
+}
+
+fn execute<T: Element>(
+    input: &mut crate::npy::Input,
+    plan: &ReluPlan,
+    mut out: Output,
+    out_path: &std::path::Path,
+) -> Result<()> {
+    let f = Relu { alpha: plan.alpha, max: plan.max.map(T::from_f64) };
+    let header = NpyHeader::for_output(plan.dtype, &plan.shape)?;
+    let name = || display_path(out_path);
+    match c_order_elements::<T>(input)? {
+        Cow::Owned(mut data) => {
+            relu_in_place(&mut data, f);
+            super::write_all(out, out_path, &header, &data)
+        }
+        Cow::Borrowed(data) => {
+            // Mapped input: transform and write a block at a time, so the
+            // output never needs a buffer the size of the input.
+            out.write_header(&header).with_context(name)?;
+            let block = (4 << 20) / size_of::<T>();
+            let mut buf = vec![T::ZERO; block.min(data.len())];
+            for chunk in data.chunks(block.max(1)) {
+                let dst = &mut buf[..chunk.len()];
+                relu(chunk, dst, f);
+                out.write_elements(dst).with_context(name)?;
+            }
+            out.commit().with_context(name)
+        }
+    }
+}
+
+fn report(plan: &ReluPlan, job: &Job, header: &NpyHeader) -> Report {
+    Report {
+        op: "relu",
+        input: ArrayReport {
+            path: Some(job.input_name()),
+            shape: plan.shape.clone(),
+            dtype: plan.dtype.name(),
+            layout: plan.layout.as_ref().map(|l| l.to_string()),
+            order: Some(if header.fortran { "F" } else { "C" }),
+        },
+        output: ArrayReport {
+            path: job.output.as_deref().map(display_path),
+            shape: plan.shape.clone(),
+            dtype: plan.dtype.name(),
+            layout: None,
+            order: None,
+        },
+        indices: None,
+        window: None,
+        relu: Some(ReluReport { alpha: plan.alpha, max: plan.max }),
+        dry_run: false,
+    }
+}
+

@@ -1,0 +1,173 @@
+//! Getting the data of an `.npy` input: a memory map for regular files, a
+//! plain read for everything else (standard input, pipes, FIFOs, devices).
+//!
+//! Memory mapping means a file larger than RAM is paged in on demand, and
+//! the data is never copied when it is native-endian and aligned, which is
+//! what NumPy writes. Big-endian or misaligned data is converted into an
+//! owned buffer. If mapping fails the file is read instead.
+
+use super::header::{NpyHeader, read_header};
+use crate::ops::Element;
+use anyhow::{Context, Result, bail};
+use std::borrow::Cow;
+use std::fs::File;
+use std::io::{self, Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+/// Where an input's bytes come from.
+enum Source {
+    /// A read-only map of the whole file.
+    Mapped(memmap2::Mmap),
+    /// A reader positioned at the first data byte.
+    Stream(Box<dyn Read + Send>),
+}
+
+/// An opened `.npy` input whose header has been read and checked.
+pub struct Input {
+    /// The path as the user gave it (`-` for standard input).
+    pub path: PathBuf,
+    /// The parsed header.
+    pub header: NpyHeader,
+    source: Source,
+}
+
+/// True when `path` means standard input or output.
+pub fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// Opens `path` (or standard input for `-`) and reads its header.
+///
+/// For a regular file the declared data size is checked against the file
+/// size before anything is allocated, so a header claiming a huge shape is
+/// rejected at once. The header is read without buffering, so for a pipe or
+/// FIFO the reader is left exactly at the first data byte.
+///
+/// # Errors
+/// If the file cannot be opened, its header is invalid, or it is shorter
+/// than its header says.
+pub fn open(path: &Path) -> Result<Input> {
+    if is_stdio(path) {
+        let mut stdin = io::stdin().lock();
+        let header = read_header(&mut stdin)?;
+        let source = Source::Stream(Box::new(io::BufReader::with_capacity(1 << 20, io::stdin())));
+        return Ok(Input { path: path.into(), header, source });
+    }
+    let mut file = File::open(path).context("cannot open")?;
+    let meta = file.metadata().context("cannot read file metadata")?;
+    if meta.is_dir() {
+        bail!("is a directory, not a .npy file");
+    }
+    let header = read_header(&mut file)?;
+    if !meta.is_file() {
+        let source = Source::Stream(Box::new(io::BufReader::with_capacity(1 << 20, file)));
+        return Ok(Input { path: path.into(), header, source });
+    }
+    let need = header.header_bytes as u64 + header.data_bytes as u64;
+    if meta.len() < need {
+        bail!(
+            "truncated data: the header says {} bytes of data, the file holds {}",
+            header.data_bytes,
+            meta.len().saturating_sub(header.header_bytes as u64)
+        );
+    }
+    let source = match map_file(&file) {
+        Ok(map) if map.len() as u64 >= need => Source::Mapped(map),
+        // Mapping is an optimisation: if it is not possible (some network
+        // filesystems, zero-length files), read the file instead.
+        _ => {
+            file.seek(SeekFrom::Start(header.header_bytes as u64)).context("cannot seek")?;
+            Source::Stream(Box::new(io::BufReader::with_capacity(1 << 20, file)))
+        }
+    };
+    Ok(Input { path: path.into(), header, source })
+}
+
+/// Maps `file` read-only.
+#[allow(unsafe_code)]
+fn map_file(file: &File) -> io::Result<memmap2::Mmap> {
+    // SAFETY: the map is read-only and lives no longer than the `Input` that
+    // owns it. The one hazard is another process truncating or rewriting
+    // the file while it is mapped, which no safe API can rule out for a
+    // file; cnnops never writes to its inputs (outputs go to a new
+    // temporary file that is renamed into place, so even `cnnops relu x.npy
+    // x.npy` leaves the mapped inode alone). This is the same trade-off
+    // ripgrep makes for its mmap searcher.
+    let map = unsafe { memmap2::Mmap::map(file)? };
+    #[cfg(unix)]
+    {
+        let _ = map.advise(memmap2::Advice::Sequential);
+    }
+    Ok(map)
+}
+
+impl Input {
+    /// The elements in storage order (C order, or Fortran order when
+    /// `header.fortran`), native-endian. Borrowed from the memory map when
+    /// possible, converted into an owned buffer otherwise.
+    ///
+    /// # Errors
+    /// If `T` does not match the header's dtype, or the stream ends before
+    /// the data does.
+    pub fn elements<T: Element>(&mut self) -> Result<Cow<'_, [T]>> {
+        if T::DTYPE.size() != self.header.descr.dtype.size() {
+            bail!("internal error: element type does not match {}", self.header.descr.dtype);
+        }
+        let n = self.header.len;
+        let native = self.header.descr.is_native();
+        match &mut self.source {
+            Source::Mapped(map) => {
+                let start = self.header.header_bytes;
+                let bytes = &map[start..start + self.header.data_bytes];
+                match bytemuck::try_cast_slice::<u8, T>(bytes) {
+                    Ok(slice) if native => Ok(Cow::Borrowed(slice)),
+                    _ => {
+                        let mut v = vec![T::zeroed(); n];
+                        bytemuck::cast_slice_mut::<T, u8>(&mut v).copy_from_slice(bytes);
+                        if !native {
+                            v.iter_mut().for_each(|x| *x = x.swap_bytes());
+                        }
+                        Ok(Cow::Owned(v))
+                    }
+                }
+            }
+            Source::Stream(reader) => {
+                let mut v = read_elements::<T>(reader, n, self.header.data_bytes)?;
+                if !native {
+                    v.iter_mut().for_each(|x| *x = x.swap_bytes());
+                }
+                Ok(Cow::Owned(v))
+            }
+        }
+    }
+}
+
+/// Reads `n` elements, growing the buffer as data arrives, so a header that
+/// lies about its shape on a pipe costs only the bytes actually sent.
+fn read_elements<T: Element>(r: &mut dyn Read, n: usize, data_bytes: usize) -> Result<Vec<T>> {
+    const CHUNK_BYTES: usize = 64 << 20;
+    let per_chunk = (CHUNK_BYTES / size_of::<T>()).max(1);
+    let mut v: Vec<T> = Vec::new();
+    while v.len() < n {
+        let old = v.len();
+        let take = per_chunk.min(n - old);
+        v.resize(old + take, T::zeroed());
+        let bytes = bytemuck::cast_slice_mut::<T, u8>(&mut v[old..]);
+        let mut got = 0;
+        while got < bytes.len() {
+            match r.read(&mut bytes[got..]) {
+                Ok(0) => break,
+                Ok(k) => got += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e).context("cannot read the data"),
+            }
+        }
+        if got < bytes.len() {
+            bail!(
+                "truncated data: the header says {data_bytes} bytes of data, only {} follow",
+                old * size_of::<T>() + got
+            );
+        }
+    }
+    Ok(v)
+}

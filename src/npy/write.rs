@@ -1,0 +1,126 @@
+//! Writing `.npy` outputs safely.
+//!
+//! A file output is written to a temporary file in the destination's own
+//! directory and renamed over the destination only once it is complete, so
+//! a failure (or a kill) never leaves a partial file and never damages an
+//! existing one, and `cnnops relu x.npy x.npy` works. Standard output is
+//! written directly; there the header is only sent once the whole plan has
+//! been checked.
+
+use super::header::NpyHeader;
+use crate::ops::Element;
+use anyhow::{Context, Result};
+use std::fs;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+enum Target {
+    Stdout(BufWriter<io::Stdout>),
+    File { writer: BufWriter<tempfile::NamedTempFile>, dest: PathBuf },
+}
+
+/// An output being written: standard output or a temporary file that
+/// becomes `dest` on [`Output::commit`]. Dropping it uncommitted removes
+/// the temporary file.
+pub struct Output {
+    target: Target,
+}
+
+const BUF_BYTES: usize = 1 << 20;
+
+impl Output {
+    /// Starts writing to `path`, or to standard output for `-`.
+    ///
+    /// # Errors
+    /// If the temporary file cannot be created in the destination directory
+    /// (missing directory, no permission, read-only filesystem).
+    pub fn create(path: &Path) -> Result<Output> {
+        if path.as_os_str() == "-" {
+            let w = BufWriter::with_capacity(BUF_BYTES, io::stdout());
+            return Ok(Output { target: Target::Stdout(w) });
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".cnnops-tmp")
+            .permissions(default_permissions())
+            .tempfile_in(&dir)
+            .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
+        let writer = BufWriter::with_capacity(BUF_BYTES, tmp);
+        Ok(Output { target: Target::File { writer, dest: path.to_path_buf() } })
+    }
+
+    /// The byte sink.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        match &mut self.target {
+            Target::Stdout(w) => w,
+            Target::File { writer, .. } => writer,
+        }
+    }
+
+    /// Writes the header.
+    ///
+    /// # Errors
+    /// On a write error.
+    pub fn write_header(&mut self, header: &NpyHeader) -> Result<()> {
+        let bytes = header.to_bytes()?;
+        self.writer().write_all(&bytes).context("cannot write")
+    }
+
+    /// Writes elements little-endian.
+    ///
+    /// # Errors
+    /// On a write error.
+    pub fn write_elements<T: Element>(&mut self, data: &[T]) -> Result<()> {
+        write_le(self.writer(), data).context("cannot write")
+    }
+
+    /// Finishes the output: flushes it and, for a file, renames the
+    /// temporary file over the destination.
+    ///
+    /// # Errors
+    /// On a flush or rename error; the temporary file is removed then.
+    pub fn commit(self) -> Result<()> {
+        match self.target {
+            Target::Stdout(mut w) => w.flush().context("cannot write"),
+            Target::File { writer, dest } => {
+                let tmp = writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;
+                tmp.persist(&dest).map_err(|e| e.error).context("cannot rename into place")?;
+                Ok(())
+            }
+        }
+    }
+}
+
+/// Writes `data` as little-endian bytes.
+///
+/// # Errors
+/// On a write error.
+pub fn write_le<T: Element>(w: &mut dyn Write, data: &[T]) -> io::Result<()> {
+    if cfg!(target_endian = "little") {
+        w.write_all(bytemuck::cast_slice(data))
+    } else {
+        for chunk in data.chunks(8192) {
+            let swapped: Vec<T> = chunk.iter().map(|x| x.swap_bytes()).collect();
+            w.write_all(bytemuck::cast_slice(&swapped))?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(unix)]
+fn default_permissions() -> fs::Permissions {
+    use std::os::unix::fs::PermissionsExt;
+    // 0666 filtered by the umask, as for any file a shell command creates;
+    // tempfile's own default is 0600.
+    fs::Permissions::from_mode(0o666)
+}
+
+#[cfg(not(unix))]
+fn default_permissions() -> fs::Permissions {
+    tempfile::tempfile().and_then(|f| f.metadata()).map(|m| m.permissions()).unwrap()
+}

@@ -1,0 +1,151 @@
+//! The element kernels and the element trait they are generic over.
+//!
+//! Each kernel is written once, generic over [`Element`]; the one `match`
+//! on the dtype that picks `T` lives in [`crate::npy::dispatch_dtype`].
+//! Kernels never compute shapes: they receive a [`pool::PoolShape`] built
+//! from [`crate::geometry`].
+
+pub mod pool;
+pub mod relu;
+
+use crate::npy::DType;
+use half::f16;
+use std::fmt::Debug;
+
+/// A numeric element cnnops can process.
+///
+/// The constants and methods are exactly what the kernels need: the seeds
+/// of a max or min fold (`-inf`/`+inf` for floats, so a window of all
+/// `-inf` pools to `-inf`, never to the type's smallest finite value), a
+/// NaN test (constant `false` for integers, so it compiles away), and
+/// conversions for the average and Lp modes.
+pub trait Element: bytemuck::Pod + PartialOrd + Debug + Send + Sync + 'static {
+    /// The dtype this type stores (bool is processed as `u8`).
+    const DTYPE: DType;
+    /// Additive zero.
+    const ZERO: Self;
+    /// Seed of a max fold: `-inf` for floats, `MIN` for integers.
+    const LOWEST: Self;
+    /// Seed of a min fold: `+inf` for floats, `MAX` for integers.
+    const HIGHEST: Self;
+    /// Output element of the average and Lp modes: the type itself for
+    /// floats, `f64` for integers (as `numpy.mean` does).
+    type Mean: Element;
+
+    /// True for a NaN; always false for integers.
+    fn is_nan(self) -> bool;
+    /// Reverses the bytes (for big-endian input).
+    fn swap_bytes(self) -> Self;
+    /// Widens to `f64` (exact for every type but 64-bit integers).
+    fn to_f64(self) -> f64;
+    /// Narrows from `f64`: rounding to nearest for floats, saturating and
+    /// truncating toward zero for integers.
+    fn from_f64(x: f64) -> Self;
+    /// Multiplies by `alpha` in the precision frameworks use for this type
+    /// (float16 in float32, as PyTorch's opmath does).
+    fn scale(self, alpha: f64) -> Self;
+}
+
+macro_rules! int_element {
+    ($t:ty, $dt:expr) => {
+        impl Element for $t {
+            const DTYPE: DType = $dt;
+            const ZERO: Self = 0;
+            const LOWEST: Self = <$t>::MIN;
+            const HIGHEST: Self = <$t>::MAX;
+            type Mean = f64;
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                false
+            }
+            #[inline(always)]
+            fn swap_bytes(self) -> Self {
+                <$t>::swap_bytes(self)
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn scale(self, alpha: f64) -> Self {
+                (self as f64 * alpha) as $t
+            }
+        }
+    };
+}
+
+int_element!(u8, DType::U8);
+int_element!(i8, DType::I8);
+int_element!(i16, DType::I16);
+int_element!(u16, DType::U16);
+int_element!(i32, DType::I32);
+int_element!(u32, DType::U32);
+int_element!(i64, DType::I64);
+int_element!(u64, DType::U64);
+
+macro_rules! float_element {
+    ($t:ty, $bits:ty, $dt:expr) => {
+        impl Element for $t {
+            const DTYPE: DType = $dt;
+            const ZERO: Self = 0.0;
+            const LOWEST: Self = <$t>::NEG_INFINITY;
+            const HIGHEST: Self = <$t>::INFINITY;
+            type Mean = $t;
+            #[inline(always)]
+            fn is_nan(self) -> bool {
+                <$t>::is_nan(self)
+            }
+            #[inline(always)]
+            fn swap_bytes(self) -> Self {
+                <$t>::from_bits(self.to_bits().swap_bytes())
+            }
+            #[inline(always)]
+            fn to_f64(self) -> f64 {
+                self as f64
+            }
+            #[inline(always)]
+            fn from_f64(x: f64) -> Self {
+                x as $t
+            }
+            #[inline(always)]
+            fn scale(self, alpha: f64) -> Self {
+                self * alpha as $t
+            }
+        }
+    };
+}
+
+float_element!(f32, u32, DType::F32);
+float_element!(f64, u64, DType::F64);
+
+impl Element for f16 {
+    const DTYPE: DType = DType::F16;
+    const ZERO: Self = f16::ZERO;
+    const LOWEST: Self = f16::NEG_INFINITY;
+    const HIGHEST: Self = f16::INFINITY;
+    type Mean = f16;
+    #[inline(always)]
+    fn is_nan(self) -> bool {
+        f16::is_nan(self)
+    }
+    #[inline(always)]
+    fn swap_bytes(self) -> Self {
+        f16::from_bits(self.to_bits().swap_bytes())
+    }
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        f16::to_f64(self)
+    }
+    #[inline(always)]
+    fn from_f64(x: f64) -> Self {
+        f16::from_f64(x)
+    }
+    #[inline(always)]
+    fn scale(self, alpha: f64) -> Self {
+        f16::from_f32(self.to_f32() * alpha as f32)
+    }
+}

@@ -1,0 +1,385 @@
+//! Window kernels: max, min, average and Lp pooling, and max with argmax
+//! indices.
+//!
+//! The input is seen as `outer × L0 × L1 × L2 × inner` in C order: `outer`
+//! is the product of the axes before the spatial ones (N, or N·C for
+//! channels-first), `inner` the product of those after (C for
+//! channels-last), and one- and two-dimensional windows are padded to three
+//! axes with length-1 axes in front. Each output *plane* (one `outer`
+//! index, one output index on axis 0) is an independent task for rayon.
+//!
+//! Inside a plane, the loops run over window taps outside and over output
+//! positions of the last axis inside, so the innermost loop walks a
+//! contiguous row: whole channel rows for channels-last data, a row of a
+//! map for channels-first data. Taps are visited in window order (axis 0,
+//! then 1, then 2), which with a strict comparison gives ties to the first
+//! cell. Padded cells are never visited: each axis says which taps of which
+//! window fall on real data ([`AxisGeometry::taps`],
+//! [`AxisGeometry::outputs_for_tap`]).
+//!
+//! NaN rules: a NaN anywhere in a window makes the max and min NaN (as in
+//! PyTorch and NumPy; the first NaN is kept), and sums propagate it. Folds
+//! are seeded with `-inf`/`+inf`, so a window of all `-inf` gives `-inf`.
+
+use super::Element;
+use crate::geometry::{AxisGeometry, AxisPad};
+use rayon::prelude::*;
+
+/// The reduction a pooling window applies.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Mode {
+    /// Largest value; NaN wins.
+    Max,
+    /// Smallest value; NaN wins.
+    Min,
+    /// Arithmetic mean.
+    Avg {
+        /// Divide by every tap inside the padded input, not just real ones.
+        count_include_pad: bool,
+    },
+    /// `(Σ |x|^p)^(1/p)` (ONNX LpPool).
+    Lp {
+        /// The norm order, positive.
+        p: f64,
+    },
+}
+
+/// Which flat position `--indices` reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexScope {
+    /// Position within the spatial map, C order (PyTorch `return_indices`).
+    Map,
+    /// Position within the whole input tensor, C order (ONNX MaxPool).
+    Tensor,
+}
+
+/// The input seen as `outer × L0 × L1 × L2 × inner`, with the geometry of
+/// each spatial axis.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolShape {
+    /// Product of the axes before the spatial ones.
+    pub outer: usize,
+    /// Product of the axes after the spatial ones.
+    pub inner: usize,
+    /// Geometry of the three spatial axes; missing leading axes are length
+    /// 1 with a window of 1.
+    pub axes: [AxisGeometry; 3],
+}
+
+impl PoolShape {
+    /// Builds the shape from one to three spatial axes.
+    ///
+    /// # Panics
+    /// If `spatial` is empty or longer than 3 (the layout rules out both).
+    pub fn new(outer: usize, inner: usize, spatial: &[AxisGeometry]) -> PoolShape {
+        assert!((1..=3).contains(&spatial.len()));
+        let unit = AxisGeometry::new(1, 1, 1, 1, AxisPad::Valid, false)
+            .expect("a unit window on a unit axis is valid");
+        let mut axes = [unit; 3];
+        axes[3 - spatial.len()..].copy_from_slice(spatial);
+        PoolShape { outer, inner, axes }
+    }
+
+    /// Elements in one input map (`L0·L1·L2·inner`).
+    pub fn map_len(&self) -> usize {
+        self.axes.iter().map(|a| a.input).product::<usize>() * self.inner
+    }
+
+    /// Elements in one output plane (`O1·O2·inner`).
+    pub fn plane_len(&self) -> usize {
+        self.axes[1].output * self.axes[2].output * self.inner
+    }
+
+    /// Elements in the whole input.
+    pub fn input_len(&self) -> usize {
+        self.outer * self.map_len()
+    }
+
+    /// Elements in the whole output.
+    pub fn output_len(&self) -> usize {
+        self.outer * self.axes[0].output * self.plane_len()
+    }
+}
+
+/// Max or min pooling of `input` into `out`.
+///
+/// # Panics
+/// If the slice lengths do not match `shape`.
+pub fn pool_minmax<T: Element>(input: &[T], shape: &PoolShape, max: bool, out: &mut [T]) {
+    check_lengths(input.len(), out.len(), shape);
+    if max {
+        for_each_plane(input, shape, out, |map, a, plane| {
+            plane.fill(T::LOWEST);
+            fold_plane(map, plane, a, shape, max_nan);
+        });
+    } else {
+        for_each_plane(input, shape, out, |map, a, plane| {
+            plane.fill(T::HIGHEST);
+            fold_plane(map, plane, a, shape, min_nan);
+        });
+    }
+}
+
+/// Average or Lp pooling of `input` into `out`, accumulating in `f64`.
+///
+/// # Panics
+/// If the slice lengths do not match `shape`, or `mode` is max or min.
+pub fn pool_mean<T: Element>(input: &[T], shape: &PoolShape, mode: Mode, out: &mut [T::Mean]) {
+    check_lengths(input.len(), out.len(), shape);
+    let [g0, g1, g2] = shape.axes;
+    let inner = shape.inner;
+    let finish = move |a: usize, acc: &[f64], plane: &mut [T::Mean]| {
+        for (b, (acc_row, out_row)) in
+            acc.chunks_exact(g2.output * inner).zip(plane.chunks_exact_mut(g2.output * inner)).enumerate()
+        {
+            for (c, (acc_px, out_px)) in
+                acc_row.chunks_exact(inner).zip(out_row.chunks_exact_mut(inner)).enumerate()
+            {
+                let finish_one: &dyn Fn(f64) -> f64 = match mode {
+                    Mode::Avg { count_include_pad: inc } => {
+                        let n = g0.count(a, inc) * g1.count(b, inc) * g2.count(c, inc);
+                        let n = n as f64;
+                        &move |s| s / n
+                    }
+                    Mode::Lp { p } if p == 1.0 => &|s| s,
+                    Mode::Lp { p } if p == 2.0 => &|s: f64| s.sqrt(),
+                    Mode::Lp { p } => &move |s: f64| s.powf(1.0 / p),
+                    Mode::Max | Mode::Min => unreachable!("pool_mean is for avg and lp"),
+                };
+                for (&s, o) in acc_px.iter().zip(out_px) {
+                    *o = <T::Mean as Element>::from_f64(finish_one(s));
+                }
+            }
+        }
+    };
+    let plane_len = shape.plane_len();
+    let map_len = shape.map_len();
+    let o0 = g0.output;
+    if plane_len == 0 || o0 == 0 {
+        return;
+    }
+    out.par_chunks_mut(plane_len).enumerate().for_each_init(
+        || vec![0f64; plane_len],
+        |acc, (p, plane)| {
+            let map = &input[(p / o0) * map_len..][..map_len];
+            let a = p % o0;
+            acc.fill(0.0);
+            match mode {
+                Mode::Avg { .. } | Mode::Lp { p: 1.0 } => {
+                    if matches!(mode, Mode::Avg { .. }) {
+                        fold_plane(map, acc, a, shape, |s, x: T| s + x.to_f64());
+                    } else {
+                        fold_plane(map, acc, a, shape, |s, x: T| s + x.to_f64().abs());
+                    }
+                }
+                Mode::Lp { p: 2.0 } => {
+                    fold_plane(map, acc, a, shape, |s, x: T| {
+                        let x = x.to_f64();
+                        s + x * x
+                    });
+                }
+                Mode::Lp { p: pw } => {
+                    fold_plane(map, acc, a, shape, |s, x: T| s + x.to_f64().abs().powf(pw));
+                }
+                Mode::Max | Mode::Min => unreachable!("pool_mean is for avg and lp"),
+            }
+            finish(a, acc, plane);
+        },
+    );
+}
+
+/// Max pooling that also records where each maximum came from.
+///
+/// Ties go to the first cell in window order; the first NaN of a window
+/// wins it. Indices are flat C-order positions within the spatial map
+/// ([`IndexScope::Map`]) or within the whole input ([`IndexScope::Tensor`]).
+///
+/// # Panics
+/// If the slice lengths do not match `shape`.
+pub fn pool_argmax<T: Element>(
+    input: &[T],
+    shape: &PoolShape,
+    scope: IndexScope,
+    out: &mut [T],
+    indices: &mut [i64],
+) {
+    check_lengths(input.len(), out.len(), shape);
+    assert_eq!(out.len(), indices.len());
+    let [g0, g1, g2] = shape.axes;
+    let inner = shape.inner;
+    let plane_len = shape.plane_len();
+    let map_len = shape.map_len();
+    let o0 = g0.output;
+    if plane_len == 0 || o0 == 0 {
+        return;
+    }
+    out.par_chunks_mut(plane_len).zip(indices.par_chunks_mut(plane_len)).enumerate().for_each(
+        |(p, (plane, idx_plane))| {
+            let (m, a) = (p / o0, p % o0);
+            let map = &input[m * map_len..][..map_len];
+            let base = if scope == IndexScope::Tensor { m * map_len } else { 0 };
+            for b in 0..g1.output {
+                for c in 0..g2.output {
+                    for ch in 0..inner {
+                        let mut best = T::LOWEST;
+                        let mut best_at = usize::MAX;
+                        for t0 in g0.taps(a) {
+                            let i = g0.cell(a, t0);
+                            for t1 in g1.taps(b) {
+                                let j = g1.cell(b, t1);
+                                for t2 in g2.taps(c) {
+                                    let k = g2.cell(c, t2);
+                                    let cell = (i * g1.input + j) * g2.input + k;
+                                    let x = map[cell * inner + ch];
+                                    let take = best_at == usize::MAX
+                                        || (!best.is_nan() && (x > best || x.is_nan()));
+                                    if take {
+                                        best = x;
+                                        best_at = cell;
+                                    }
+                                }
+                            }
+                        }
+                        let at = (b * g2.output + c) * inner + ch;
+                        plane[at] = best;
+                        idx_plane[at] = match scope {
+                            IndexScope::Map => best_at as i64,
+                            IndexScope::Tensor => (base + best_at * inner + ch) as i64,
+                        };
+                    }
+                }
+            }
+        },
+    );
+}
+
+fn check_lengths(input: usize, out: usize, shape: &PoolShape) {
+    assert_eq!(input, shape.input_len(), "input length does not match the pool shape");
+    assert_eq!(out, shape.output_len(), "output length does not match the pool shape");
+}
+
+/// NaN-aware max: takes `x` if it is larger, or if it is the first NaN.
+/// Strict `>` keeps the first of equal values (so −0.0 before 0.0 stays
+/// −0.0). Branch-free after inlining: two compares and a select.
+#[inline(always)]
+fn max_nan<T: Element>(acc: T, x: T) -> T {
+    if x > acc || (x.is_nan() && !acc.is_nan()) { x } else { acc }
+}
+
+/// NaN-aware min, the mirror of [`max_nan`].
+#[inline(always)]
+fn min_nan<T: Element>(acc: T, x: T) -> T {
+    if x < acc || (x.is_nan() && !acc.is_nan()) { x } else { acc }
+}
+
+/// Runs `f(map, a, plane)` for every output plane, in parallel.
+fn for_each_plane<T: Element, O: Send>(
+    input: &[T],
+    shape: &PoolShape,
+    out: &mut [O],
+    f: impl Fn(&[T], usize, &mut [O]) + Sync,
+) {
+    let plane_len = shape.plane_len();
+    let map_len = shape.map_len();
+    let o0 = shape.axes[0].output;
+    if plane_len == 0 || o0 == 0 {
+        return;
+    }
+    out.par_chunks_mut(plane_len).enumerate().for_each(|(p, plane)| {
+        let map = &input[(p / o0) * map_len..][..map_len];
+        f(map, p % o0, plane);
+    });
+}
+
+/// Folds every window of output plane `a` into `acc` (`O1·O2·inner`
+/// accumulators, already seeded).
+#[inline(always)]
+fn fold_plane<T: Element, A: Copy>(
+    map: &[T],
+    acc: &mut [A],
+    a: usize,
+    shape: &PoolShape,
+    f: impl Fn(A, T) -> A + Copy,
+) {
+    let [g0, g1, g2] = shape.axes;
+    let inner = shape.inner;
+    let row_len = g2.input * inner;
+    let out_row_len = g2.output * inner;
+    for t0 in g0.taps(a) {
+        let i = g0.cell(a, t0);
+        for (b, out_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
+            for t1 in g1.taps(b) {
+                let j = g1.cell(b, t1);
+                let in_row = &map[(i * g1.input + j) * row_len..][..row_len];
+                if inner == 1 {
+                    fold_row_1(in_row, out_row, &g2, f);
+                } else {
+                    fold_row(in_row, out_row, &g2, inner, f);
+                }
+            }
+        }
+    }
+}
+
+/// One input row into one output row, channels-last: each output position
+/// folds whole channel vectors.
+#[inline(always)]
+fn fold_row<T: Element, A: Copy>(
+    in_row: &[T],
+    out_row: &mut [A],
+    g: &AxisGeometry,
+    inner: usize,
+    f: impl Fn(A, T) -> A,
+) {
+    for t in 0..g.kernel {
+        for c in g.outputs_for_tap(t) {
+            let k = g.cell(c, t);
+            let src = &in_row[k * inner..][..inner];
+            let dst = &mut out_row[c * inner..][..inner];
+            for (d, &x) in dst.iter_mut().zip(src) {
+                *d = f(*d, x);
+            }
+        }
+    }
+}
+
+/// One input row into one output row, one element per position
+/// (channels-first): the inner loop walks the row with the stride.
+#[inline(always)]
+fn fold_row_1<T: Element, A: Copy>(
+    in_row: &[T],
+    out_row: &mut [A],
+    g: &AxisGeometry,
+    f: impl Fn(A, T) -> A,
+) {
+    if g.output == 1 && g.dilation == 1 {
+        // A whole-row window (global pooling): a plain reduction.
+        let taps = g.taps(0);
+        let k0 = g.cell(0, taps.start);
+        let mut acc = out_row[0];
+        for &x in &in_row[k0..k0 + taps.len()] {
+            acc = f(acc, x);
+        }
+        out_row[0] = acc;
+        return;
+    }
+    for t in 0..g.kernel {
+        let outs = g.outputs_for_tap(t);
+        if outs.is_empty() {
+            continue;
+        }
+        let k0 = g.cell(outs.start, t);
+        let dst = &mut out_row[outs.clone()];
+        if g.stride == 1 {
+            let src = &in_row[k0..k0 + dst.len()];
+            for (d, &x) in dst.iter_mut().zip(src) {
+                *d = f(*d, x);
+            }
+        } else {
+            let src = in_row[k0..].iter().step_by(g.stride);
+            for (d, &x) in dst.iter_mut().zip(src) {
+                *d = f(*d, x);
+            }
+        }
+    }
+}

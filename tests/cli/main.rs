@@ -1,0 +1,11 @@
+//! End-to-end tests of the `cnnops` binary: one integration-test binary
+//! (one link step), one module per area.
+
+mod batch;
+mod common;
+mod completions;
+mod errors;
+mod fixtures;
+mod numpy;
+mod props;
+mod relu_pool;
