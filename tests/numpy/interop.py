@@ -1,0 +1,151 @@
+"""Interop check with real NumPy: arrays of every dtype saved by numpy.save
+go through cnnops (as files and through pipes) and numpy.load reads each
+result back equal to NumPy's own computation.
+
+Usage: python3 tests/numpy/interop.py CNNOPS_BINARY WORKDIR
+Exits non-zero with one line per mismatch.
+"""
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+BIN, WORK = sys.argv[1], sys.argv[2]
+failures = []
+checks = 0
+
+DTYPES = ["bool", "int8", "int16", "int32", "int64", "uint8", "uint16",
+          "uint32", "uint64", "float16", "float32", "float64"]
+
+
+def make(dtype, shape, seed):
+    rng = np.random.default_rng(seed)
+    if dtype == "bool":
+        return rng.integers(0, 2, size=shape).astype(bool)
+    if dtype.startswith(("int", "uint")):
+        info = np.iinfo(dtype)
+        lo, hi = max(info.min, -1000), min(info.max, 1000)
+        a = rng.integers(lo, hi, size=shape, endpoint=True).astype(dtype)
+        flat = a.reshape(-1)
+        flat[0], flat[-1] = info.min, info.max
+        return a
+    a = (rng.standard_normal(shape) * 10).astype(dtype)
+    flat = a.reshape(-1)
+    flat[1], flat[5], flat[9], flat[14] = np.nan, -np.inf, np.inf, -0.0
+    return a
+
+
+def relu_ref(a):
+    if a.dtype == bool:
+        return a.copy()
+    zero = np.zeros((), dtype=a.dtype)
+    return np.where(a < zero, zero, a)
+
+
+def pool_ref_nhwc(a, k, s):
+    """Max pooling of an NHWC array, NaN propagating, by explicit windows."""
+    n, h, w, c = a.shape
+    oh, ow = (h - k) // s + 1, (w - k) // s + 1
+    out = np.empty((n, oh, ow, c), dtype=a.dtype)
+    for i in range(oh):
+        for j in range(ow):
+            win = a[:, i * s:i * s + k, j * s:j * s + k, :].reshape(n, k * k, c)
+            if a.dtype.kind == "f":
+                m = win.max(axis=1)  # np.max propagates NaN
+            else:
+                m = win.max(axis=1)
+            out[:, i, j, :] = m
+    return out
+
+
+def same(got, want, what):
+    global checks
+    checks += 1
+    if got.dtype != want.dtype or got.shape != want.shape:
+        failures.append(f"{what}: got {got.dtype}{got.shape}, want {want.dtype}{want.shape}")
+        return
+    if not got.flags["C_CONTIGUOUS"]:
+        failures.append(f"{what}: not C order")
+    if got.dtype.kind == "f":
+        ok = np.array_equal(got, want, equal_nan=True) and np.array_equal(
+            np.signbit(got), np.signbit(want))
+    else:
+        ok = np.array_equal(got, want)
+    if not ok:
+        failures.append(f"{what}: values differ")
+
+
+def run(args, **kw):
+    return subprocess.run([BIN] + args, check=True, capture_output=True, **kw)
+
+
+def path(name):
+    return os.path.join(WORK, name)
+
+
+for i, dt in enumerate(DTYPES):
+    a = make(dt, (2, 6, 8, 3), i)
+    variants = {"c": a, "f": np.asfortranarray(a)}
+    if a.dtype.itemsize > 1:
+        variants["be"] = a.astype(a.dtype.newbyteorder(">"))
+    for tag, arr in variants.items():
+        src = path(f"{dt}_{tag}.npy")
+        np.save(src, arr)
+        run(["relu", src, path("r.npy")])
+        same(np.load(path("r.npy")), relu_ref(a), f"relu {dt} {tag}")
+        run(["pool", "--size", "2", src, path("p.npy")])
+        same(np.load(path("p.npy")), pool_ref_nhwc(a, 2, 2), f"pool {dt} {tag}")
+
+    # Through pipes: Python -> cnnops relu -> cnnops pool -> file.
+    writer = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, numpy as np; np.save(sys.stdout.buffer, np.load(sys.argv[1]))",
+         path(f"{dt}_c.npy")], stdout=subprocess.PIPE)
+    relu = subprocess.Popen([BIN, "relu", "-", "-"], stdin=writer.stdout, stdout=subprocess.PIPE)
+    writer.stdout.close()
+    pool = subprocess.run([BIN, "pool", "--size", "3", "--stride", "2", "--json", "-",
+                           path("piped.npy")], stdin=relu.stdout, capture_output=True)
+    relu.stdout.close()
+    if relu.wait() != 0 or writer.wait() != 0 or pool.returncode != 0:
+        failures.append(f"pipe {dt}: exit codes {writer.returncode} {relu.returncode} "
+                        f"{pool.returncode}: {pool.stderr.decode().strip()}")
+    else:
+        want = pool_ref_nhwc(relu_ref(a), 3, 2)
+        same(np.load(path("piped.npy")), want, f"pipe relu|pool {dt}")
+        report = json.loads(pool.stdout)
+        if report["output"]["shape"] != list(want.shape) or report["output"]["dtype"] != dt:
+            failures.append(f"pipe {dt}: JSON says {report['output']}")
+
+    # cnnops writing to standard output, NumPy reading it.
+    out = run(["pool", "--size", "2", path(f"{dt}_c.npy"), "-"]).stdout
+    with open(path("stdout.npy"), "wb") as f:
+        f.write(out)
+    same(np.load(path("stdout.npy")), pool_ref_nhwc(a, 2, 2), f"pool to stdout {dt}")
+
+# Average pooling of floats: close to NumPy's mean, NCHW layout.
+for dt in ["float32", "float64"]:
+    a = np.random.default_rng(7).standard_normal((2, 3, 7, 9)).astype(dt)
+    np.save(path("avg.npy"), a)
+    run(["pool", "--size", "3", "--stride", "2", "--mode", "avg", "--layout", "NCHW",
+         path("avg.npy"), path("avg_out.npy")])
+    got = np.load(path("avg_out.npy"))
+    from numpy.lib.stride_tricks import sliding_window_view
+    want = sliding_window_view(a, (3, 3), axis=(2, 3))[:, :, ::2, ::2].mean(axis=(-1, -2))
+    checks += 1
+    if got.dtype != a.dtype or not np.allclose(got, want, rtol=1e-6, atol=0):
+        failures.append(f"avg {dt}: differs from numpy mean")
+
+# Format versions 2.0 and 3.0 written by NumPy itself.
+for version in [(2, 0), (3, 0)]:
+    a = make("float32", (4, 4, 2), 99)
+    with open(path("v.npy"), "wb") as f:
+        np.lib.format.write_array(f, a, version=version)
+    run(["relu", path("v.npy"), path("v_out.npy")])
+    same(np.load(path("v_out.npy")), relu_ref(a), f"relu format {version}")
+
+for line in failures:
+    print("FAIL", line)
+print(f"{checks} checks, {len(failures)} failed")
+sys.exit(1 if failures or checks == 0 else 0)
