@@ -24,6 +24,7 @@ pub mod geometry;
 pub mod layout;
 pub mod npy;
 pub mod ops;
+pub mod pipeline;
 pub mod report;
 
 use cli::{Cli, Command};

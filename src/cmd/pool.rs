@@ -1,17 +1,18 @@
 //! `cnnops pool`: max, average, Lp and min pooling with padding, dilation,
 //! ceil mode, global pooling and argmax indices.
 
-use super::{Job, c_order_elements, create_output, open_input};
+use super::{Job, create_output, open_input};
 use crate::cli::{ModeArg, PadArg, PoolArgs, ScopeArg};
 use crate::dispatch_dtype;
 use crate::geometry::{AxisGeometry, AxisPad};
 use crate::layout::Layout;
 use crate::npy::{DType, Input, NpyHeader, Output};
 use crate::ops::Element;
-use crate::ops::pool::{IndexScope, Mode, PoolShape, pool_argmax, pool_mean, pool_minmax};
+use crate::ops::pool::{IndexScope, Mode, PoolShape, argmax_planes, mean_planes, minmax_planes};
+use crate::pipeline::{Pipe, pipelined};
 use crate::report::{ArrayReport, Report, WindowReport, display_path};
 use crate::usage_bail;
-use anyhow::Result;
+use anyhow::{Context, Result};
 use std::path::Path;
 
 /// A checked pooling of one array.
@@ -201,33 +202,113 @@ pub fn run(args: &PoolArgs, job: &Job) -> Result<Report> {
     Ok(report)
 }
 
+/// Output elements per batch, and input elements a batch may need: the
+/// batch is as many output planes as fit both.
+const OUT_BATCH: usize = 1 << 20;
+const IN_BATCH: usize = 16 << 20;
+
+/// The end of the batch of planes starting at `p`: at least one plane,
+/// doubling while the batch stays within the limits.
+fn batch_end(shape: &PoolShape, p: usize) -> usize {
+    let planes = shape.planes();
+    let fits = |end: usize| {
+        (end - p) * shape.plane_len() <= OUT_BATCH
+            && shape.rows_for_planes(p..end).len() * shape.row_len() <= IN_BATCH
+    };
+    let mut k = 1;
+    while p + 2 * k <= planes && fits(p + 2 * k) {
+        k *= 2;
+    }
+    (p + k).min(planes)
+}
+
 fn execute<T: Element>(
     input: &mut Input,
     plan: &PoolPlan,
-    (out, out_path): (Output, &Path),
+    (mut out, out_path): (Output, &Path),
     idx: Option<(Output, &Path)>,
 ) -> Result<()> {
-    let data = c_order_elements::<T>(input)?;
-    let n = plan.shape.output_len();
+    let shape = &plan.shape;
+    let in_name = display_path(&input.path);
+    let out_name = display_path(out_path);
     let header = NpyHeader::for_output(plan.out_dtype, &plan.out_shape)?;
+    let mut rows = input.rows::<T>(shape.row_len(), shape.rows()).with_context(|| in_name.clone())?;
+    out.write_header(&header).with_context(|| out_name.clone())?;
+    let planes = shape.planes();
+    let plane_len = shape.plane_len();
+    // Walks the batches: `kernel(band, band_start_row, planes, spare)`
+    // fills a batch and the pipe writes it.
+    macro_rules! drive {
+        ($pipe:expr, |$band:ident, $base:ident, $range:ident, $buf:ident| $kernel:expr) => {{
+            let mut p = 0;
+            while p < planes {
+                let end = batch_end(shape, p);
+                let $range = p..end;
+                let band_rows = shape.rows_for_planes($range.clone());
+                let $base = band_rows.start;
+                let $band =
+                    rows.window(band_rows.start, band_rows.end).with_context(|| in_name.clone())?;
+                let mut $buf = $pipe.spare().unwrap_or_default();
+                $kernel;
+                $pipe.send($buf)?;
+                p = end;
+            }
+            rows.finish().with_context(|| in_name.clone())
+        }};
+    }
     match (plan.mode, plan.indices, idx) {
-        (Mode::Max, Some(scope), Some((idx_out, idx_path))) => {
-            let mut values = vec![T::ZERO; n];
-            let mut indices = vec![0i64; n];
-            pool_argmax(&data, &plan.shape, scope, &mut values, &mut indices);
+        (Mode::Max, Some(scope), Some((mut idx_out, idx_path))) => {
+            let idx_name = display_path(idx_path);
             let idx_header = NpyHeader::for_output(DType::I64, &plan.out_shape)?;
-            super::write_all(out, out_path, &header, &values)?;
-            super::write_all(idx_out, idx_path, &idx_header, &indices)
+            idx_out.write_header(&idx_header).with_context(|| idx_name.clone())?;
+            pipelined(
+                |pipe: &Pipe<(Vec<T>, Vec<i64>)>| {
+                    drive!(pipe, |band, base, range, buf| {
+                        let (values, indices): &mut (Vec<T>, Vec<i64>) = &mut buf;
+                        values.resize(range.len() * plane_len, T::ZERO);
+                        indices.resize(range.len() * plane_len, 0);
+                        argmax_planes(band, base, shape, range, scope, values, indices);
+                    })
+                },
+                |(values, indices): (Vec<T>, Vec<i64>)| {
+                    out.write_elements(&values).with_context(|| out_name.clone())?;
+                    idx_out.write_elements(&indices).with_context(|| idx_name.clone())?;
+                    Ok((values, indices))
+                },
+            )?;
+            out.commit().with_context(|| out_name.clone())?;
+            idx_out.commit().with_context(|| idx_name.clone())
         }
         (Mode::Max | Mode::Min, _, _) => {
-            let mut values = vec![T::ZERO; n];
-            pool_minmax(&data, &plan.shape, plan.mode == Mode::Max, &mut values);
-            super::write_all(out, out_path, &header, &values)
+            let max = plan.mode == Mode::Max;
+            pipelined(
+                |pipe: &Pipe<Vec<T>>| {
+                    drive!(pipe, |band, base, range, buf| {
+                        buf.resize(range.len() * plane_len, T::ZERO);
+                        minmax_planes(band, base, shape, range, max, &mut buf);
+                    })
+                },
+                |buf: Vec<T>| {
+                    out.write_elements(&buf).with_context(|| out_name.clone())?;
+                    Ok(buf)
+                },
+            )?;
+            out.commit().with_context(|| out_name.clone())
         }
         (Mode::Avg { .. } | Mode::Lp { .. }, _, _) => {
-            let mut values = vec![<T::Mean as Element>::ZERO; n];
-            pool_mean(&data, &plan.shape, plan.mode, &mut values);
-            super::write_all(out, out_path, &header, &values)
+            pipelined(
+                |pipe: &Pipe<Vec<T::Mean>>| {
+                    drive!(pipe, |band, base, range, buf| {
+                        buf.resize(range.len() * plane_len, <T::Mean as Element>::ZERO);
+                        mean_planes::<T>(band, base, shape, range, plan.mode, &mut buf);
+                    })
+                },
+                |buf: Vec<T::Mean>| {
+                    out.write_elements(&buf).with_context(|| out_name.clone())?;
+                    Ok(buf)
+                },
+            )?;
+            out.commit().with_context(|| out_name.clone())
         }
     }
 }

@@ -1,16 +1,17 @@
 //! `cnnops relu`: ReLU, leaky ReLU (`--alpha`) and clipped ReLU (`--max`).
 
-use super::{Job, c_order_elements, create_output, open_input};
+use super::{Job, create_output, open_input};
 use crate::cli::ReluArgs;
 use crate::dispatch_dtype;
 use crate::layout::Layout;
-use crate::npy::{DType, NpyHeader, Output};
+use crate::npy::{DType, Input, NpyHeader, Output};
+use crate::pipeline::pipelined;
+use std::path::Path;
 use crate::ops::Element;
-use crate::ops::relu::{Relu, relu, relu_in_place};
+use crate::ops::relu::{Relu, relu};
 use crate::report::{ArrayReport, ReluReport, Report, display_path};
 use crate::usage_bail;
 use anyhow::{Context, Result};
-use std::borrow::Cow;
 
 /// A checked ReLU of one array.
 #[derive(Clone, Debug)]
@@ -79,34 +80,45 @@ pub fn run(args: &ReluArgs, job: &Job) -> Result<Report> {
 }
 
 fn execute<T: Element>(
-    input: &mut crate::npy::Input,
+    input: &mut Input,
     plan: &ReluPlan,
     mut out: Output,
-    out_path: &std::path::Path,
+    out_path: &Path,
 ) -> Result<()> {
     let f = Relu { alpha: plan.alpha, max: plan.max.map(T::from_f64) };
     let header = NpyHeader::for_output(plan.dtype, &plan.shape)?;
-    let name = || display_path(out_path);
-    match c_order_elements::<T>(input)? {
-        Cow::Owned(mut data) => {
-            relu_in_place(&mut data, f);
-            super::write_all(out, out_path, &header, &data)
-        }
-        Cow::Borrowed(data) => {
-            // Mapped input: transform and write a block at a time, so the
-            // output never needs a buffer the size of the input.
-            out.write_header(&header).with_context(name)?;
-            let block = (4 << 20) / size_of::<T>();
-            let mut buf = vec![T::ZERO; block.min(data.len())];
-            for chunk in data.chunks(block.max(1)) {
-                let dst = &mut buf[..chunk.len()];
-                relu(chunk, dst, f);
-                out.write_elements(dst).with_context(name)?;
+    let in_name = display_path(&input.path);
+    let out_name = display_path(out_path);
+    let n = input.header.len;
+    // Element-wise: "rows" of one element, read and written in batches.
+    let batch = (BATCH_BYTES / size_of::<T>()).max(1);
+    let mut rows = input.rows::<T>(1, n).with_context(|| in_name.clone())?;
+    out.write_header(&header).with_context(|| out_name.clone())?;
+    pipelined(
+        |pipe| {
+            let mut lo = 0;
+            while lo < n {
+                let hi = (lo + batch).min(n);
+                let src = rows.window(lo, hi).with_context(|| in_name.clone())?;
+                let mut buf: Vec<T> = pipe.spare().unwrap_or_default();
+                buf.resize(hi - lo, T::ZERO);
+                relu(src, &mut buf, f);
+                pipe.send(buf)?;
+                lo = hi;
             }
-            out.commit().with_context(name)
-        }
-    }
+            rows.finish().with_context(|| in_name.clone())
+        },
+        |buf: Vec<T>| {
+            out.write_elements(&buf).with_context(|| out_name.clone())?;
+            Ok(buf)
+        },
+    )?;
+    out.commit().with_context(|| out_name.clone())
 }
+
+/// Bytes of output computed per batch: large enough that per-batch costs
+/// vanish, small enough to stay in cache-friendly, bounded memory.
+const BATCH_BYTES: usize = 4 << 20;
 
 fn report(plan: &ReluPlan, job: &Job, header: &NpyHeader) -> Report {
     Report {

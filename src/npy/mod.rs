@@ -9,6 +9,7 @@ pub mod dtype;
 pub mod header;
 pub mod npz;
 pub mod read;
+pub mod rows;
 pub mod write;
 
 pub use dtype::{DType, Descr, Endian};

@@ -7,10 +7,12 @@
 //! owned buffer. If mapping fails the file is read instead.
 
 use super::header::{NpyHeader, read_header};
+use super::rows::{RowSource, SliceRows, StreamRows};
 use crate::ops::Element;
 use anyhow::{Context, Result, bail};
 use std::borrow::Cow;
 use std::fs::File;
+use ndarray::ShapeBuilder;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
@@ -137,6 +139,55 @@ impl Input {
                     v.iter_mut().for_each(|x| *x = x.swap_bytes());
                 }
                 Ok(Cow::Owned(v))
+            }
+        }
+    }
+}
+
+impl Input {
+    /// The data as rows of `row_len` elements (`total_rows` of them), in C
+    /// order and native byte order: a slice of the memory map when the
+    /// file allows it, a forward-only band reader otherwise. Fortran-order
+    /// data is reordered in memory first (the one case that needs the
+    /// whole array).
+    ///
+    /// # Errors
+    /// If reading fails while reordering Fortran-order data.
+    pub fn rows<T: Element>(
+        &mut self,
+        row_len: usize,
+        total_rows: usize,
+    ) -> Result<Box<dyn RowSource<T> + Send + '_>> {
+        if T::DTYPE.size() != self.header.descr.dtype.size() {
+            bail!("internal error: element type does not match {}", self.header.descr.dtype);
+        }
+        if self.header.fortran && self.header.shape.len() >= 2 {
+            let shape = self.header.shape.clone();
+            let data = self.elements::<T>()?;
+            let view = ndarray::ArrayView::from_shape(ndarray::IxDyn(&shape).f(), &data[..])
+                .context("data does not match its shape")?;
+            let c_order: Vec<T> = view.iter().copied().collect();
+            return Ok(Box::new(SliceRows::new(Cow::Owned(c_order), row_len)));
+        }
+        let swap = !self.header.descr.is_native();
+        let data_bytes = self.header.data_bytes;
+        match &mut self.source {
+            Source::Mapped(map) => {
+                let start = self.header.header_bytes;
+                let bytes = &map[start..start + data_bytes];
+                match bytemuck::try_cast_slice::<u8, T>(bytes) {
+                    Ok(slice) if !swap => Ok(Box::new(SliceRows::new(Cow::Borrowed(slice), row_len))),
+                    _ => Ok(Box::new(StreamRows::new(
+                        Box::new(io::Cursor::new(bytes)),
+                        row_len,
+                        total_rows,
+                        swap,
+                        data_bytes,
+                    ))),
+                }
+            }
+            Source::Stream(reader) => {
+                Ok(Box::new(StreamRows::new(Box::new(reader), row_len, total_rows, swap, data_bytes)))
             }
         }
     }

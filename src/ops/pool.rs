@@ -24,6 +24,7 @@
 use super::Element;
 use crate::geometry::{AxisGeometry, AxisPad};
 use rayon::prelude::*;
+use std::ops::Range;
 
 /// The reduction a pooling window applies.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -69,25 +70,52 @@ pub struct PoolShape {
 impl PoolShape {
     /// Builds the shape from one to three spatial axes.
     ///
+    /// Two spatial axes `H, W` become `H × 1 × W` and one axis `W` becomes
+    /// `1 × 1 × W`: the last real axis is always axis 2 (the contiguous row
+    /// the inner loop walks) and, with two or three axes, the first is
+    /// always axis 0 (the axis output planes and input bands are cut
+    /// along).
+    ///
     /// # Panics
     /// If `spatial` is empty or longer than 3 (the layout rules out both).
     pub fn new(outer: usize, inner: usize, spatial: &[AxisGeometry]) -> PoolShape {
-        assert!((1..=3).contains(&spatial.len()));
         let unit = AxisGeometry::new(1, 1, 1, 1, AxisPad::Valid, false)
             .expect("a unit window on a unit axis is valid");
-        let mut axes = [unit; 3];
-        axes[3 - spatial.len()..].copy_from_slice(spatial);
+        let axes = match *spatial {
+            [w] => [unit, unit, w],
+            [h, w] => [h, unit, w],
+            [d, h, w] => [d, h, w],
+            _ => panic!("1 to 3 spatial axes, got {}", spatial.len()),
+        };
         PoolShape { outer, inner, axes }
+    }
+
+    /// Elements in one input row (`L1·L2·inner`): the unit input bands are
+    /// made of. Rows are numbered globally: row `m·L0 + i` is row `i` of
+    /// map `m`.
+    pub fn row_len(&self) -> usize {
+        self.axes[1].input * self.axes[2].input * self.inner
+    }
+
+    /// Number of input rows (`outer·L0`).
+    pub fn rows(&self) -> usize {
+        self.outer * self.axes[0].input
     }
 
     /// Elements in one input map (`L0·L1·L2·inner`).
     pub fn map_len(&self) -> usize {
-        self.axes.iter().map(|a| a.input).product::<usize>() * self.inner
+        self.axes[0].input * self.row_len()
     }
 
     /// Elements in one output plane (`O1·O2·inner`).
     pub fn plane_len(&self) -> usize {
         self.axes[1].output * self.axes[2].output * self.inner
+    }
+
+    /// Number of output planes (`outer·O0`). Plane `m·O0 + a` is output
+    /// index `a` on axis 0 of map `m`.
+    pub fn planes(&self) -> usize {
+        self.outer * self.axes[0].output
     }
 
     /// Elements in the whole input.
@@ -97,98 +125,62 @@ impl PoolShape {
 
     /// Elements in the whole output.
     pub fn output_len(&self) -> usize {
-        self.outer * self.axes[0].output * self.plane_len()
+        self.planes() * self.plane_len()
+    }
+
+    /// The input rows that output planes `planes` read: a contiguous range,
+    /// non-decreasing as the planes advance, so a stream can be consumed in
+    /// order with a band of rows.
+    pub fn rows_for_planes(&self, planes: Range<usize>) -> Range<usize> {
+        if planes.is_empty() {
+            return 0..0;
+        }
+        let g0 = &self.axes[0];
+        let o0 = g0.output;
+        let first = |p: usize| {
+            let a = p % o0;
+            (p / o0) * g0.input + g0.cell(a, g0.taps(a).start)
+        };
+        let last = |p: usize| {
+            let a = p % o0;
+            (p / o0) * g0.input + g0.cell(a, g0.taps(a).end - 1)
+        };
+        first(planes.start)..last(planes.end - 1) + 1
+    }
+
+    /// The part of `rows` (starting at global row `base`) that plane `p`
+    /// reads, and the map-local index of its first row.
+    #[inline]
+    fn plane_input<'a, T>(&self, rows: &'a [T], base: usize, p: usize) -> (&'a [T], usize) {
+        let g0 = &self.axes[0];
+        let a = p % g0.output;
+        let row0 = g0.cell(a, g0.taps(a).start);
+        let global = (p / g0.output) * g0.input + row0;
+        (&rows[(global - base) * self.row_len()..], row0)
     }
 }
 
-/// Max or min pooling of `input` into `out`.
+/// Max or min pooling of the whole `input` into `out`.
 ///
 /// # Panics
 /// If the slice lengths do not match `shape`.
 pub fn pool_minmax<T: Element>(input: &[T], shape: &PoolShape, max: bool, out: &mut [T]) {
     check_lengths(input.len(), out.len(), shape);
-    if max {
-        for_each_plane(input, shape, out, |map, a, plane| {
-            plane.fill(T::LOWEST);
-            fold_plane(map, plane, a, shape, max_nan);
-        });
-    } else {
-        for_each_plane(input, shape, out, |map, a, plane| {
-            plane.fill(T::HIGHEST);
-            fold_plane(map, plane, a, shape, min_nan);
-        });
-    }
+    minmax_planes(input, 0, shape, 0..shape.planes(), max, out);
 }
 
-/// Average or Lp pooling of `input` into `out`, accumulating in `f64`.
+/// Average or Lp pooling of the whole `input` into `out`, accumulating in
+/// `f64`.
 ///
 /// # Panics
 /// If the slice lengths do not match `shape`, or `mode` is max or min.
 pub fn pool_mean<T: Element>(input: &[T], shape: &PoolShape, mode: Mode, out: &mut [T::Mean]) {
     check_lengths(input.len(), out.len(), shape);
-    let [g0, g1, g2] = shape.axes;
-    let inner = shape.inner;
-    let finish = move |a: usize, acc: &[f64], plane: &mut [T::Mean]| {
-        for (b, (acc_row, out_row)) in
-            acc.chunks_exact(g2.output * inner).zip(plane.chunks_exact_mut(g2.output * inner)).enumerate()
-        {
-            for (c, (acc_px, out_px)) in
-                acc_row.chunks_exact(inner).zip(out_row.chunks_exact_mut(inner)).enumerate()
-            {
-                let finish_one: &dyn Fn(f64) -> f64 = match mode {
-                    Mode::Avg { count_include_pad: inc } => {
-                        let n = g0.count(a, inc) * g1.count(b, inc) * g2.count(c, inc);
-                        let n = n as f64;
-                        &move |s| s / n
-                    }
-                    Mode::Lp { p } if p == 1.0 => &|s| s,
-                    Mode::Lp { p } if p == 2.0 => &|s: f64| s.sqrt(),
-                    Mode::Lp { p } => &move |s: f64| s.powf(1.0 / p),
-                    Mode::Max | Mode::Min => unreachable!("pool_mean is for avg and lp"),
-                };
-                for (&s, o) in acc_px.iter().zip(out_px) {
-                    *o = <T::Mean as Element>::from_f64(finish_one(s));
-                }
-            }
-        }
-    };
-    let plane_len = shape.plane_len();
-    let map_len = shape.map_len();
-    let o0 = g0.output;
-    if plane_len == 0 || o0 == 0 {
-        return;
-    }
-    out.par_chunks_mut(plane_len).enumerate().for_each_init(
-        || vec![0f64; plane_len],
-        |acc, (p, plane)| {
-            let map = &input[(p / o0) * map_len..][..map_len];
-            let a = p % o0;
-            acc.fill(0.0);
-            match mode {
-                Mode::Avg { .. } | Mode::Lp { p: 1.0 } => {
-                    if matches!(mode, Mode::Avg { .. }) {
-                        fold_plane(map, acc, a, shape, |s, x: T| s + x.to_f64());
-                    } else {
-                        fold_plane(map, acc, a, shape, |s, x: T| s + x.to_f64().abs());
-                    }
-                }
-                Mode::Lp { p: 2.0 } => {
-                    fold_plane(map, acc, a, shape, |s, x: T| {
-                        let x = x.to_f64();
-                        s + x * x
-                    });
-                }
-                Mode::Lp { p: pw } => {
-                    fold_plane(map, acc, a, shape, |s, x: T| s + x.to_f64().abs().powf(pw));
-                }
-                Mode::Max | Mode::Min => unreachable!("pool_mean is for avg and lp"),
-            }
-            finish(a, acc, plane);
-        },
-    );
+    mean_planes(input, 0, shape, 0..shape.planes(), mode, out);
 }
 
-/// Max pooling that also records where each maximum came from.
+/// Max pooling of the whole `input` that also records where each maximum
+/// came from.
 ///
 /// Ties go to the first cell in window order; the first NaN of a window
 /// wins it. Indices are flat C-order positions within the spatial map
@@ -204,20 +196,156 @@ pub fn pool_argmax<T: Element>(
     indices: &mut [i64],
 ) {
     check_lengths(input.len(), out.len(), shape);
-    assert_eq!(out.len(), indices.len());
+    argmax_planes(input, 0, shape, 0..shape.planes(), scope, out, indices);
+}
+
+/// Max or min pooling of output planes `planes` into `out`
+/// (`planes.len()·plane_len` elements), reading input rows from `rows`,
+/// which starts at global row `base` and must hold
+/// [`PoolShape::rows_for_planes`]. Planes run in parallel.
+///
+/// # Panics
+/// If `rows` does not cover the planes or `out` has the wrong length.
+pub fn minmax_planes<T: Element>(
+    rows: &[T],
+    base: usize,
+    shape: &PoolShape,
+    planes: Range<usize>,
+    max: bool,
+    out: &mut [T],
+) {
+    let start = planes.start;
+    let plane_len = shape.plane_len();
+    assert_eq!(out.len(), planes.len() * plane_len);
+    if plane_len == 0 {
+        return;
+    }
+    let o0 = shape.axes[0].output;
+    out.par_chunks_mut(plane_len).enumerate().for_each(|(k, plane)| {
+        let p = start + k;
+        let (map, row0) = shape.plane_input(rows, base, p);
+        if max {
+            plane.fill(T::LOWEST);
+            fold_plane(map, row0, plane, p % o0, shape, max_nan);
+        } else {
+            plane.fill(T::HIGHEST);
+            fold_plane(map, row0, plane, p % o0, shape, min_nan);
+        }
+    });
+}
+
+/// Average or Lp pooling of output planes `planes`; see [`minmax_planes`].
+///
+/// # Panics
+/// As [`minmax_planes`], or if `mode` is max or min.
+pub fn mean_planes<T: Element>(
+    rows: &[T],
+    base: usize,
+    shape: &PoolShape,
+    planes: Range<usize>,
+    mode: Mode,
+    out: &mut [T::Mean],
+) {
     let [g0, g1, g2] = shape.axes;
     let inner = shape.inner;
     let plane_len = shape.plane_len();
-    let map_len = shape.map_len();
-    let o0 = g0.output;
-    if plane_len == 0 || o0 == 0 {
+    assert_eq!(out.len(), planes.len() * plane_len);
+    if plane_len == 0 {
         return;
     }
+    let start = planes.start;
+    let finish = move |a: usize, acc: &[f64], plane: &mut [T::Mean]| {
+        let row = g2.output * inner;
+        for (b, (acc_row, out_row)) in
+            acc.chunks_exact(row).zip(plane.chunks_exact_mut(row)).enumerate()
+        {
+            for (c, (acc_px, out_px)) in
+                acc_row.chunks_exact(inner).zip(out_row.chunks_exact_mut(inner)).enumerate()
+            {
+                let scale = match mode {
+                    Mode::Avg { count_include_pad: inc } => {
+                        1.0 / (g0.count(a, inc) * g1.count(b, inc) * g2.count(c, inc)) as f64
+                    }
+                    _ => 1.0,
+                };
+                for (&s, o) in acc_px.iter().zip(out_px) {
+                    let v = match mode {
+                        Mode::Avg { .. } => s * scale,
+                        Mode::Lp { p } => lp_root(s, p),
+                        Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
+                    };
+                    *o = <T::Mean as Element>::from_f64(v);
+                }
+            }
+        }
+    };
+    out.par_chunks_mut(plane_len).enumerate().for_each_init(
+        || vec![0f64; plane_len],
+        |acc, (k, plane)| {
+            let p = start + k;
+            let a = p % g0.output;
+            let (map, row0) = shape.plane_input(rows, base, p);
+            acc.fill(0.0);
+            match mode {
+                Mode::Avg { .. } => fold_plane(map, row0, acc, a, shape, |s, x: T| s + x.to_f64()),
+                Mode::Lp { p } if p == 1.0 => {
+                    fold_plane(map, row0, acc, a, shape, |s, x: T| s + x.to_f64().abs())
+                }
+                Mode::Lp { p } if p == 2.0 => fold_plane(map, row0, acc, a, shape, |s, x: T| {
+                    let x = x.to_f64();
+                    s + x * x
+                }),
+                Mode::Lp { p } => {
+                    fold_plane(map, row0, acc, a, shape, |s, x: T| s + x.to_f64().abs().powf(p))
+                }
+                Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
+            }
+            finish(a, acc, plane);
+        },
+    );
+}
+
+#[inline]
+fn lp_root(s: f64, p: f64) -> f64 {
+    if p == 1.0 {
+        s
+    } else if p == 2.0 {
+        s.sqrt()
+    } else {
+        s.powf(1.0 / p)
+    }
+}
+
+/// Max pooling with argmax of output planes `planes`; see
+/// [`minmax_planes`] and [`pool_argmax`].
+///
+/// # Panics
+/// As [`minmax_planes`].
+pub fn argmax_planes<T: Element>(
+    rows: &[T],
+    base: usize,
+    shape: &PoolShape,
+    planes: Range<usize>,
+    scope: IndexScope,
+    out: &mut [T],
+    indices: &mut [i64],
+) {
+    let [g0, g1, g2] = shape.axes;
+    let inner = shape.inner;
+    let plane_len = shape.plane_len();
+    assert_eq!(out.len(), planes.len() * plane_len);
+    assert_eq!(out.len(), indices.len());
+    if plane_len == 0 {
+        return;
+    }
+    let start = planes.start;
+    let map_len = shape.map_len();
     out.par_chunks_mut(plane_len).zip(indices.par_chunks_mut(plane_len)).enumerate().for_each(
-        |(p, (plane, idx_plane))| {
-            let (m, a) = (p / o0, p % o0);
-            let map = &input[m * map_len..][..map_len];
-            let base = if scope == IndexScope::Tensor { m * map_len } else { 0 };
+        |(k, (plane, idx_plane))| {
+            let p = start + k;
+            let (m, a) = (p / g0.output, p % g0.output);
+            let (map, row0) = shape.plane_input(rows, base, p);
+            let base_index = if scope == IndexScope::Tensor { m * map_len } else { 0 };
             for b in 0..g1.output {
                 for c in 0..g2.output {
                     for ch in 0..inner {
@@ -230,7 +358,8 @@ pub fn pool_argmax<T: Element>(
                                 for t2 in g2.taps(c) {
                                     let k = g2.cell(c, t2);
                                     let cell = (i * g1.input + j) * g2.input + k;
-                                    let x = map[cell * inner + ch];
+                                    let local = ((i - row0) * g1.input + j) * g2.input + k;
+                                    let x = map[local * inner + ch];
                                     let take = best_at == usize::MAX
                                         || (!best.is_nan() && (x > best || x.is_nan()));
                                     if take {
@@ -244,7 +373,7 @@ pub fn pool_argmax<T: Element>(
                         plane[at] = best;
                         idx_plane[at] = match scope {
                             IndexScope::Map => best_at as i64,
-                            IndexScope::Tensor => (base + best_at * inner + ch) as i64,
+                            IndexScope::Tensor => (base_index + best_at * inner + ch) as i64,
                         };
                     }
                 }
@@ -272,30 +401,13 @@ fn min_nan<T: Element>(acc: T, x: T) -> T {
     if x < acc || (x.is_nan() && !acc.is_nan()) { x } else { acc }
 }
 
-/// Runs `f(map, a, plane)` for every output plane, in parallel.
-fn for_each_plane<T: Element, O: Send>(
-    input: &[T],
-    shape: &PoolShape,
-    out: &mut [O],
-    f: impl Fn(&[T], usize, &mut [O]) + Sync,
-) {
-    let plane_len = shape.plane_len();
-    let map_len = shape.map_len();
-    let o0 = shape.axes[0].output;
-    if plane_len == 0 || o0 == 0 {
-        return;
-    }
-    out.par_chunks_mut(plane_len).enumerate().for_each(|(p, plane)| {
-        let map = &input[(p / o0) * map_len..][..map_len];
-        f(map, p % o0, plane);
-    });
-}
-
 /// Folds every window of output plane `a` into `acc` (`O1·O2·inner`
-/// accumulators, already seeded).
+/// accumulators, already seeded). `map` holds the rows of one input map
+/// from map-local row `row0` on.
 #[inline(always)]
 fn fold_plane<T: Element, A: Copy>(
     map: &[T],
+    row0: usize,
     acc: &mut [A],
     a: usize,
     shape: &PoolShape,
@@ -310,7 +422,7 @@ fn fold_plane<T: Element, A: Copy>(
         for (b, out_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
             for t1 in g1.taps(b) {
                 let j = g1.cell(b, t1);
-                let in_row = &map[(i * g1.input + j) * row_len..][..row_len];
+                let in_row = &map[((i - row0) * g1.input + j) * row_len..][..row_len];
                 if inner == 1 {
                     fold_row_1(in_row, out_row, &g2, f);
                 } else {
