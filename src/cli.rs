@@ -112,7 +112,7 @@ pub struct ReluArgs {
     pub alpha: Option<f64>,
 
     /// Clipped ReLU: values above M map to M (ReLU6 is --max 6)
-    #[arg(long, value_name = "M")]
+    #[arg(long, value_name = "M", allow_negative_numbers = true)]
     pub max: Option<f64>,
 
     #[command(flatten)]

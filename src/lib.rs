@@ -70,8 +70,23 @@ fn init_threads(jobs: Option<std::num::NonZeroUsize>) {
 }
 
 /// Prints an error as one line: `cnnops: <file>: <problem>: <cause>`.
+///
+/// Control characters (which a hostile file name or header could use to
+/// rewrite the terminal) are escaped, and the line is capped in length.
 pub fn print_error(err: &anyhow::Error) {
-    let msg = format!("{err:#}").replace('\n', " ");
+    const MAX_CHARS: usize = 1000;
+    let mut msg = String::new();
+    for (i, c) in format!("{err:#}").chars().enumerate() {
+        if i == MAX_CHARS {
+            msg.push('…');
+            break;
+        }
+        match c {
+            '\n' => msg.push(' '),
+            c if c.is_control() => msg.extend(c.escape_default()),
+            c => msg.push(c),
+        }
+    }
     let _ = writeln!(io::stderr().lock(), "cnnops: {msg}");
 }
 

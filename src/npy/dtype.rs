@@ -147,6 +147,7 @@ impl Descr {
         let mut chars = rest.chars();
         let kind = chars.next();
         let size: Option<usize> = chars.as_str().parse().ok();
+        let shown = super::header::quote(descr);
         let dtype = match (kind, size) {
             (Some('b'), Some(1)) | (Some('?'), None) => DType::Bool,
             (Some('i'), Some(1)) => DType::I8,
@@ -160,13 +161,13 @@ impl Descr {
             (Some('f'), Some(2)) => DType::F16,
             (Some('f'), Some(4)) => DType::F32,
             (Some('f'), Some(8)) => DType::F64,
-            (Some('f'), Some(_)) => bail!("unsupported dtype '{descr}' (extended-precision float)"),
-            (Some('c'), _) => bail!("unsupported dtype '{descr}' (complex)"),
-            (Some('O'), _) => bail!("unsupported dtype '{descr}' (Python objects)"),
-            (Some('U' | 'S' | 'a'), _) => bail!("unsupported dtype '{descr}' (strings)"),
-            (Some('V'), _) => bail!("unsupported dtype '{descr}' (raw bytes / void)"),
-            (Some('M' | 'm'), _) => bail!("unsupported dtype '{descr}' (datetime)"),
-            _ => bail!("unsupported dtype '{}'", descr.escape_debug()),
+            (Some('f'), Some(_)) => bail!("unsupported dtype '{shown}' (extended-precision float)"),
+            (Some('c'), _) => bail!("unsupported dtype '{shown}' (complex)"),
+            (Some('O'), _) => bail!("unsupported dtype '{shown}' (Python objects)"),
+            (Some('U' | 'S' | 'a'), _) => bail!("unsupported dtype '{shown}' (strings)"),
+            (Some('V'), _) => bail!("unsupported dtype '{shown}' (raw bytes / void)"),
+            (Some('M' | 'm'), _) => bail!("unsupported dtype '{shown}' (datetime)"),
+            _ => bail!("unsupported dtype '{shown}'"),
         };
         let endian = match order {
             '>' => Endian::Big,

@@ -10,7 +10,7 @@
 
 use super::dtype::{DType, Descr};
 use anyhow::{Context, Result, bail};
-use ndarray_npy::npy::header::{Header, Layout};
+use ndarray_npy::npy::header::{Header, Layout, ParseHeaderError, ReadHeaderError};
 use py_literal::Value as PyValue;
 use std::io::{self, Read};
 
@@ -162,8 +162,7 @@ pub fn read_header<R: Read>(reader: &mut R) -> Result<NpyHeader> {
     whole.extend_from_slice(&pre);
     whole.extend_from_slice(&len_bytes[..len_field]);
     whole.extend_from_slice(&dict);
-    let parsed = Header::from_reader(&mut io::Cursor::new(&whole))
-        .map_err(|e| anyhow::anyhow!("malformed .npy header: {e}"))?;
+    let parsed = Header::from_reader(&mut io::Cursor::new(&whole)).map_err(explain)?;
     let descr = match &parsed.type_descriptor {
         PyValue::String(s) => Descr::parse(s)?,
         PyValue::List(_) => bail!("unsupported dtype: structured (record) arrays"),
@@ -179,6 +178,62 @@ pub fn read_header<R: Read>(reader: &mut R) -> Result<NpyHeader> {
         len,
         data_bytes,
     })
+}
+
+/// Turns the parser's error into one short line. The parser's own message
+/// for a syntax error quotes the whole header over several lines, and
+/// values are echoed as written: both are shortened and escaped, since the
+/// header comes from an untrusted file.
+fn explain(e: ReadHeaderError) -> anyhow::Error {
+    let what = match e {
+        ReadHeaderError::Io(e) => return anyhow::Error::new(e).context("cannot read the header"),
+        ReadHeaderError::Parse(p) => match p {
+            ParseHeaderError::DictParse(_) => {
+                "the header is not a valid Python dictionary literal".to_string()
+            }
+            ParseHeaderError::MetaNotDict(v) => {
+                format!("the header is {}, not a dictionary", quote(&v.to_string()))
+            }
+            ParseHeaderError::MissingKey(k) => {
+                // ndarray-npy spells the missing shape key "shaper".
+                let k = if k == "shaper" { "shape".to_string() } else { k };
+                format!("the header has no '{k}' key")
+            }
+            ParseHeaderError::UnknownKey(k) => {
+                format!("unknown key {} in the header", quote(&k.to_string()))
+            }
+            ParseHeaderError::IllegalValue { key, value } => {
+                let hint = match key.as_str() {
+                    "shape" => " (a tuple of non-negative integers is needed)",
+                    "fortran_order" => " (True or False is needed)",
+                    _ => "",
+                };
+                format!("'{key}' is {}{hint}", quote(&value.to_string()))
+            }
+            ParseHeaderError::MissingNewline => "the header does not end with a newline".into(),
+            other => other.to_string(),
+        },
+    };
+    anyhow::anyhow!("malformed .npy header: {what}")
+}
+
+/// Escapes control characters and cuts `text` to a readable length, for
+/// quoting untrusted header text in a message.
+pub fn quote(text: &str) -> String {
+    const MAX: usize = 60;
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == MAX {
+            out.push('…');
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Reads until `buf` is full or the input ends; returns the bytes read.
