@@ -22,7 +22,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// What a subcommand does with one job.
-pub type Op<'a> = &'a (dyn Fn(&Job) -> Result<Report> + Sync);
+pub type Op<'a> = &'a (dyn Fn(&Job) -> Result<Vec<Report>> + Sync);
 
 /// Runs `op` over the inputs named by `common` and returns the exit status.
 pub fn run(common: &CommonArgs, op: Op<'_>) -> Exit {
@@ -59,10 +59,12 @@ fn single_job(common: &CommonArgs) -> Result<Job> {
     }
 }
 
-fn finish_one(common: &CommonArgs, job: &Job, result: Result<Report>) -> Exit {
-    let emitted = result.and_then(|report| {
+fn finish_one(common: &CommonArgs, job: &Job, result: Result<Vec<Report>>) -> Exit {
+    let emitted = result.and_then(|reports| {
         if common.json || common.dry_run {
-            emit(&report, job.output_is_stdout()).context("cannot write the JSON report")?;
+            for report in &reports {
+                emit(report, job.output_is_stdout()).context("cannot write the JSON report")?;
+            }
         }
         Ok(())
     });
@@ -100,7 +102,9 @@ pub fn find_inputs(paths: &[PathBuf], skip: Option<&Path>) -> Result<Vec<Found>>
     let mut found = Vec::new();
     for path in paths {
         if npy::is_stdio(path) {
-            return Err(UsageError("standard input (-) cannot be used with --out-dir".into()).into());
+            return Err(
+                UsageError("standard input (-) cannot be used with --out-dir".into()).into()
+            );
         }
         let meta = std::fs::metadata(path)
             .with_context(|| format!("{}: cannot open", display_path(path)))?;
@@ -120,9 +124,9 @@ pub fn find_inputs(paths: &[PathBuf], skip: Option<&Path>) -> Result<Vec<Found>>
                     continue;
                 }
             }
-            let is_array = p.extension().is_some_and(|e| {
-                e.eq_ignore_ascii_case("npy") || e.eq_ignore_ascii_case("npz")
-            });
+            let is_array = p
+                .extension()
+                .is_some_and(|e| e.eq_ignore_ascii_case("npy") || e.eq_ignore_ascii_case("npz"));
             // Symlinks to files count; symlinks to directories are not
             // followed (no cycles, no walking out of the tree).
             if is_array && std::fs::metadata(p).is_ok_and(|m| m.is_file()) {

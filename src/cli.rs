@@ -60,7 +60,9 @@ pub enum Command {
     /// Print shape, dtype, order and sizes of .npy / .npz files as JSON lines
     Info(InfoArgs),
     /// Print a shell completion script
-    #[command(after_help = "Example:\n  cnnops completions bash > ~/.local/share/bash-completion/completions/cnnops")]
+    #[command(
+        after_help = "Example:\n  cnnops completions bash > ~/.local/share/bash-completion/completions/cnnops"
+    )]
     Completions(CompletionsArgs),
 }
 
@@ -379,7 +381,8 @@ mod tests {
 
     #[test]
     fn negative_alpha_parses() {
-        let Command::Relu(r) = parse(&["relu", "--alpha", "-0.5", "a", "b"]).unwrap().command else {
+        let Command::Relu(r) = parse(&["relu", "--alpha", "-0.5", "a", "b"]).unwrap().command
+        else {
             panic!("not relu")
         };
         assert_eq!(r.alpha, Some(-0.5));

@@ -80,8 +80,7 @@ mod tests {
     fn usage_mark_survives_context() {
         let err = anyhow::Error::new(UsageError("stride 0".into())).context("in.npy");
         assert_eq!(Exit::of_error(&err), Exit::Usage);
-        let io: anyhow::Result<()> =
-            Err(std::io::Error::other("disk full")).context("out.npy");
+        let io: anyhow::Result<()> = Err(std::io::Error::other("disk full")).context("out.npy");
         assert_eq!(Exit::of_error(&io.unwrap_err()), Exit::Failure);
     }
 }

@@ -104,7 +104,7 @@ impl FromStr for Layout {
                     "'{c}' is not an axis letter (use N, C, D, H, W, as in NHWC or NCHW)"
                 ));
             }
-            if letters[..i].contains(c) {
+            if letters.chars().take(i).any(|d| d == c) {
                 return Err(format!("'{c}' appears twice"));
             }
         }
@@ -140,7 +140,8 @@ mod tests {
 
     #[test]
     fn split_every_common_layout() {
-        let cases: [(&str, &[usize], (usize, &[usize], usize)); 8] = [
+        type Case<'a> = (&'a str, &'a [usize], (usize, &'a [usize], usize));
+        let cases: [Case; 8] = [
             ("NHWC", &[2, 5, 6, 3], (2, &[5, 6], 3)),
             ("NCHW", &[2, 3, 5, 6], (6, &[5, 6], 1)),
             ("HWC", &[5, 6, 3], (1, &[5, 6], 3)),

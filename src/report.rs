@@ -48,6 +48,9 @@ pub struct ArrayReport {
     /// Storage order of the input, `"C"` or `"F"` (outputs are always C).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order: Option<&'static str>,
+    /// For `.npz` members: the array's name in the archive.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub array: Option<String>,
 }
 
 /// Pooling parameters, one entry per spatial axis in layout order.

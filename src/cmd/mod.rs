@@ -10,13 +10,12 @@ pub mod info;
 pub mod pool;
 pub mod relu;
 
-use crate::npy::{self, Input, NpyHeader, Output};
-use crate::ops::Element;
+use crate::exit::UsageError;
+use crate::npy::{self, Input, Output, npz};
+use crate::report::Report;
 use crate::report::display_path;
 use anyhow::{Context, Result};
-use ndarray::{ArrayView, IxDyn, ShapeBuilder};
-use std::borrow::Cow;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// One input to process and where its result goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -43,7 +42,7 @@ impl Job {
 ///
 /// # Errors
 /// As [`npy::open`].
-pub fn open_input(job: &Job) -> Result<Input> {
+pub fn open_input(job: &Job) -> Result<Input<'static>> {
     npy::open(&job.input).with_context(|| job.input_name())
 }
 
@@ -55,35 +54,86 @@ pub fn create_output(path: &std::path::Path) -> Result<Output> {
     Output::create(path).with_context(|| display_path(path))
 }
 
-/// The input's elements in C order: borrowed when they already are,
-/// reordered into a new buffer for Fortran-order input.
+/// What a subcommand does with one array: plan it, report it and, given an
+/// output positioned for it, compute and write it (without committing).
+pub type ArrayFn<'a> = dyn Fn(&mut Input, Option<&mut Output>) -> Result<Report> + 'a;
+
+/// Runs one job: a single `.npy` array, or every array of an `.npz`
+/// archive into an `.npz` output. The output is committed only when every
+/// array has been written.
 ///
 /// # Errors
-/// If reading the data fails; the message names the input.
-pub fn c_order_elements<T: Element>(input: &mut Input) -> Result<Cow<'_, [T]>> {
-    let header: NpyHeader = input.header.clone();
-    let name = display_path(&input.path);
-    let data = input.elements::<T>().with_context(|| name.clone())?;
-    if !header.fortran || header.shape.len() < 2 {
-        return Ok(data);
+/// The first failure; nothing is left behind then.
+pub fn run_job(job: &Job, dry_run: bool, each: &ArrayFn<'_>) -> Result<Vec<Report>> {
+    if npz::is_npz(&job.input) && !npy::is_stdio(&job.input) {
+        return run_npz(job, dry_run, each);
     }
-    let view = ArrayView::from_shape(IxDyn(&header.shape).f(), &data[..])
-        .with_context(|| format!("{name}: data does not match its shape"))?;
-    Ok(Cow::Owned(view.iter().copied().collect()))
+    let mut input = open_input(job)?;
+    let out_path = match job.output.as_deref() {
+        Some(p) if !dry_run => p,
+        _ => return Ok(vec![each(&mut input, None)?]),
+    };
+    let mut out = create_output(out_path)?;
+    let report = each(&mut input, Some(&mut out))?;
+    out.commit().with_context(|| display_path(out_path))?;
+    Ok(vec![report])
 }
 
-/// Writes a whole C-order output and commits it.
-///
-/// # Errors
-/// On any write error; the message names the output.
-pub fn write_all<T: Element>(
-    mut out: Output,
-    path: &std::path::Path,
-    header: &NpyHeader,
-    data: &[T],
-) -> Result<()> {
-    let name = || display_path(path);
-    out.write_header(header).with_context(name)?;
-    out.write_elements(data).with_context(name)?;
-    out.commit().with_context(name)
+fn run_npz(job: &Job, dry_run: bool, each: &ArrayFn<'_>) -> Result<Vec<Report>> {
+    let name = job.input_name();
+    let file = std::fs::File::open(&job.input).with_context(|| format!("{name}: cannot open"))?;
+    let mut zip = zip::ZipArchive::new(std::io::BufReader::new(file))
+        .with_context(|| format!("{name}: not a valid .npz (zip) archive"))?;
+    let mut out = match job.output.as_deref() {
+        Some(p) if !dry_run => {
+            if npy::is_stdio(p) {
+                return Err(UsageError(format!(
+                    "{name}: an .npz input needs an .npz output file, not standard output"
+                ))
+                .into());
+            }
+            if !npz::is_npz(p) {
+                return Err(UsageError(format!(
+                    "{name}: an .npz input gives an .npz output; name the output *.npz, not {}",
+                    display_path(p)
+                ))
+                .into());
+            }
+            Some(Output::create_npz(p).with_context(|| display_path(p))?)
+        }
+        _ => None,
+    };
+    let mut reports = Vec::with_capacity(zip.len());
+    for i in 0..zip.len() {
+        let entry = zip.by_index(i).with_context(|| format!("{name}: cannot read the archive"))?;
+        if entry.is_dir() {
+            continue;
+        }
+        let member = entry.name().to_string();
+        let array = member.strip_suffix(".npy").unwrap_or(&member).to_string();
+        let compressed = entry.compression() != zip::CompressionMethod::Stored;
+        let path = job.input.join(&member);
+        let mut input =
+            npy::from_reader(Box::new(entry), &path).with_context(|| display_path(&path))?;
+        if let Some(out) = out.as_mut() {
+            out.next_member(&array, compressed);
+        }
+        let mut report = each(&mut input, out.as_mut())?;
+        report.input.array = Some(array.clone());
+        report.output.array = Some(array);
+        reports.push(report);
+    }
+    if let Some(out) = out {
+        let out_path = job.output.as_deref().unwrap_or(Path::new("-"));
+        out.commit().with_context(|| display_path(out_path))?;
+    }
+    Ok(reports)
+}
+
+/// A batch size for tests, from the hidden `CNNOPS_TEST_BATCH` variable:
+/// tiny batches make small test inputs cross many band and batch
+/// boundaries, the code paths a large file takes.
+pub fn test_batch_elems() -> Option<usize> {
+    static BATCH: std::sync::OnceLock<Option<usize>> = std::sync::OnceLock::new();
+    *BATCH.get_or_init(|| std::env::var("CNNOPS_TEST_BATCH").ok().and_then(|v| v.parse().ok()))
 }

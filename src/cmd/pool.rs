@@ -1,7 +1,7 @@
 //! `cnnops pool`: max, average, Lp and min pooling with padding, dilation,
 //! ceil mode, global pooling and argmax indices.
 
-use super::{Job, create_output, open_input};
+use super::Job;
 use crate::cli::{ModeArg, PadArg, PoolArgs, ScopeArg};
 use crate::dispatch_dtype;
 use crate::geometry::{AxisGeometry, AxisPad};
@@ -13,7 +13,6 @@ use crate::pipeline::{Pipe, pipelined};
 use crate::report::{ArrayReport, Report, WindowReport, display_path};
 use crate::usage_bail;
 use anyhow::{Context, Result};
-use std::path::Path;
 
 /// A checked pooling of one array.
 #[derive(Clone, Debug)]
@@ -107,50 +106,58 @@ pub fn plan(args: &PoolArgs, header: &NpyHeader) -> Result<PoolPlan> {
         }
     }
 
-    let (size, stride, dilation, pads): (Vec<usize>, Vec<usize>, Vec<usize>, Vec<AxisPad>) =
-        if args.global {
-            let pads = vec![AxisPad::Valid; n];
-            (split.spatial.clone(), vec![1; n], vec![1; n], pads)
-        } else {
-            let size = args.size.as_ref().map(|w| w.0.clone()).unwrap_or_default();
-            let size = per_axis(&size, n, "--size", &layout)?;
-            let stride = match &args.stride {
-                Some(s) => per_axis(&s.0, n, "--stride", &layout)?,
-                None => size.clone(),
-            };
-            let dilation = match &args.dilation {
-                Some(d) => per_axis(&d.0, n, "--dilation", &layout)?,
-                None => vec![1; n],
-            };
-            let pads = match (&args.pad, &args.pad_begin, &args.pad_end) {
-                (Some(PadArg::Same), _, _) => vec![AxisPad::SameUpper; n],
-                (Some(PadArg::SameLower), _, _) => vec![AxisPad::SameLower; n],
-                (Some(PadArg::Valid), _, _) => vec![AxisPad::Valid; n],
-                (Some(PadArg::Explicit(p)), _, _) => per_axis(p, n, "--pad", &layout)?
-                    .into_iter()
-                    .map(|p| AxisPad::Explicit { begin: p, end: p })
-                    .collect(),
-                (None, Some(b), Some(e)) => {
-                    let b = per_axis(&b.0, n, "--pad-begin", &layout)?;
-                    let e = per_axis(&e.0, n, "--pad-end", &layout)?;
-                    b.into_iter().zip(e).map(|(b, e)| AxisPad::Explicit { begin: b, end: e }).collect()
-                }
-                _ => vec![AxisPad::Explicit { begin: 0, end: 0 }; n],
-            };
-            (size, stride, dilation, pads)
+    let (size, stride, dilation, pads): (Vec<usize>, Vec<usize>, Vec<usize>, Vec<AxisPad>) = if args
+        .global
+    {
+        let pads = vec![AxisPad::Valid; n];
+        (split.spatial.clone(), vec![1; n], vec![1; n], pads)
+    } else {
+        let size = args.size.as_ref().map(|w| w.0.clone()).unwrap_or_default();
+        let size = per_axis(&size, n, "--size", &layout)?;
+        let stride = match &args.stride {
+            Some(s) => per_axis(&s.0, n, "--stride", &layout)?,
+            None => size.clone(),
         };
+        let dilation = match &args.dilation {
+            Some(d) => per_axis(&d.0, n, "--dilation", &layout)?,
+            None => vec![1; n],
+        };
+        let pads = match (&args.pad, &args.pad_begin, &args.pad_end) {
+            (Some(PadArg::Same), _, _) => vec![AxisPad::SameUpper; n],
+            (Some(PadArg::SameLower), _, _) => vec![AxisPad::SameLower; n],
+            (Some(PadArg::Valid), _, _) => vec![AxisPad::Valid; n],
+            (Some(PadArg::Explicit(p)), _, _) => per_axis(p, n, "--pad", &layout)?
+                .into_iter()
+                .map(|p| AxisPad::Explicit { begin: p, end: p })
+                .collect(),
+            (None, Some(b), Some(e)) => {
+                let b = per_axis(&b.0, n, "--pad-begin", &layout)?;
+                let e = per_axis(&e.0, n, "--pad-end", &layout)?;
+                b.into_iter().zip(e).map(|(b, e)| AxisPad::Explicit { begin: b, end: e }).collect()
+            }
+            _ => vec![AxisPad::Explicit { begin: 0, end: 0 }; n],
+        };
+        (size, stride, dilation, pads)
+    };
 
     let spatial_letters: Vec<char> =
         layout.as_str().chars().filter(|c| matches!(c, 'D' | 'H' | 'W')).collect();
     let mut axes = Vec::with_capacity(n);
     for i in 0..n {
-        let g = AxisGeometry::new(split.spatial[i], size[i], stride[i], dilation[i], pads[i], args.ceil)
-            .map_err(|e| {
-                anyhow::Error::new(crate::exit::UsageError(format!(
-                    "axis {} (length {}): {}",
-                    spatial_letters[i], split.spatial[i], e.0
-                )))
-            })?;
+        let g = AxisGeometry::new(
+            split.spatial[i],
+            size[i],
+            stride[i],
+            dilation[i],
+            pads[i],
+            args.ceil,
+        )
+        .map_err(|e| {
+            anyhow::Error::new(crate::exit::UsageError(format!(
+                "axis {} (length {}): {}",
+                spatial_letters[i], split.spatial[i], e.0
+            )))
+        })?;
         axes.push(g);
     }
     let mut out_shape = header.shape.clone();
@@ -181,24 +188,27 @@ pub fn plan(args: &PoolArgs, header: &NpyHeader) -> Result<PoolPlan> {
     })
 }
 
-/// Runs `pool` on one job and returns its report.
+/// Runs `pool` on one job (one array, or every array of an `.npz`).
 ///
 /// # Errors
 /// Usage errors from [`plan`]; read and write failures naming the file.
-pub fn run(args: &PoolArgs, job: &Job) -> Result<Report> {
-    let mut input = open_input(job)?;
-    let plan = plan(args, &input.header).map_err(|e| e.context(job.input_name()))?;
+pub fn run(args: &PoolArgs, job: &Job) -> Result<Vec<Report>> {
+    super::run_job(job, args.common.dry_run, &|input, out| one(args, input, job, out))
+}
+
+/// Plans, reports and (given an output) computes one array.
+fn one(args: &PoolArgs, input: &mut Input, job: &Job, out: Option<&mut Output>) -> Result<Report> {
+    let name = display_path(&input.path);
+    let plan = plan(args, &input.header).map_err(|e| e.context(name))?;
     let mut report = report(&plan, job, &input.header, args);
     report.dry_run = args.common.dry_run;
-    let Some(out_path) = job.output.as_deref().filter(|_| !args.common.dry_run) else {
-        return Ok(report);
-    };
-    let out = create_output(out_path)?;
-    let idx = match &args.indices {
-        Some(p) => Some((create_output(p)?, p.as_path())),
-        None => None,
-    };
-    dispatch_dtype!(plan.in_dtype, T => execute::<T>(&mut input, &plan, (out, out_path), idx))?;
+    if let Some(out) = out {
+        let idx = match &args.indices {
+            Some(p) => Some(super::create_output(p)?),
+            None => None,
+        };
+        dispatch_dtype!(plan.in_dtype, T => execute::<T>(input, &plan, out, idx))?;
+    }
     Ok(report)
 }
 
@@ -211,9 +221,13 @@ const IN_BATCH: usize = 16 << 20;
 /// doubling while the batch stays within the limits.
 fn batch_end(shape: &PoolShape, p: usize) -> usize {
     let planes = shape.planes();
+    let (out_batch, in_batch) = match super::test_batch_elems() {
+        Some(n) => (n, n),
+        None => (OUT_BATCH, IN_BATCH),
+    };
     let fits = |end: usize| {
-        (end - p) * shape.plane_len() <= OUT_BATCH
-            && shape.rows_for_planes(p..end).len() * shape.row_len() <= IN_BATCH
+        (end - p) * shape.plane_len() <= out_batch
+            && shape.rows_for_planes(p..end).len() * shape.row_len() <= in_batch
     };
     let mut k = 1;
     while p + 2 * k <= planes && fits(p + 2 * k) {
@@ -225,14 +239,15 @@ fn batch_end(shape: &PoolShape, p: usize) -> usize {
 fn execute<T: Element>(
     input: &mut Input,
     plan: &PoolPlan,
-    (mut out, out_path): (Output, &Path),
-    idx: Option<(Output, &Path)>,
+    out: &mut Output,
+    idx: Option<Output>,
 ) -> Result<()> {
     let shape = &plan.shape;
     let in_name = display_path(&input.path);
-    let out_name = display_path(out_path);
+    let out_name = display_path(out.path());
     let header = NpyHeader::for_output(plan.out_dtype, &plan.out_shape)?;
-    let mut rows = input.rows::<T>(shape.row_len(), shape.rows()).with_context(|| in_name.clone())?;
+    let mut rows =
+        input.rows::<T>(shape.row_len(), shape.rows()).with_context(|| in_name.clone())?;
     out.write_header(&header).with_context(|| out_name.clone())?;
     let planes = shape.planes();
     let plane_len = shape.plane_len();
@@ -257,8 +272,8 @@ fn execute<T: Element>(
         }};
     }
     match (plan.mode, plan.indices, idx) {
-        (Mode::Max, Some(scope), Some((mut idx_out, idx_path))) => {
-            let idx_name = display_path(idx_path);
+        (Mode::Max, Some(scope), Some(mut idx_out)) => {
+            let idx_name = display_path(idx_out.path());
             let idx_header = NpyHeader::for_output(DType::I64, &plan.out_shape)?;
             idx_out.write_header(&idx_header).with_context(|| idx_name.clone())?;
             pipelined(
@@ -276,7 +291,6 @@ fn execute<T: Element>(
                     Ok((values, indices))
                 },
             )?;
-            out.commit().with_context(|| out_name.clone())?;
             idx_out.commit().with_context(|| idx_name.clone())
         }
         (Mode::Max | Mode::Min, _, _) => {
@@ -292,24 +306,20 @@ fn execute<T: Element>(
                     out.write_elements(&buf).with_context(|| out_name.clone())?;
                     Ok(buf)
                 },
-            )?;
-            out.commit().with_context(|| out_name.clone())
+            )
         }
-        (Mode::Avg { .. } | Mode::Lp { .. }, _, _) => {
-            pipelined(
-                |pipe: &Pipe<Vec<T::Mean>>| {
-                    drive!(pipe, |band, base, range, buf| {
-                        buf.resize(range.len() * plane_len, <T::Mean as Element>::ZERO);
-                        mean_planes::<T>(band, base, shape, range, plan.mode, &mut buf);
-                    })
-                },
-                |buf: Vec<T::Mean>| {
-                    out.write_elements(&buf).with_context(|| out_name.clone())?;
-                    Ok(buf)
-                },
-            )?;
-            out.commit().with_context(|| out_name.clone())
-        }
+        (Mode::Avg { .. } | Mode::Lp { .. }, _, _) => pipelined(
+            |pipe: &Pipe<Vec<T::Mean>>| {
+                drive!(pipe, |band, base, range, buf| {
+                    buf.resize(range.len() * plane_len, <T::Mean as Element>::ZERO);
+                    mean_planes::<T>(band, base, shape, range, plan.mode, &mut buf);
+                })
+            },
+            |buf: Vec<T::Mean>| {
+                out.write_elements(&buf).with_context(|| out_name.clone())?;
+                Ok(buf)
+            },
+        ),
     }
 }
 
@@ -339,6 +349,7 @@ fn report(plan: &PoolPlan, job: &Job, header: &NpyHeader, args: &PoolArgs) -> Re
             dtype: plan.in_dtype.name(),
             layout: Some(plan.layout.to_string()),
             order: Some(if header.fortran { "F" } else { "C" }),
+            array: None,
         },
         output: ArrayReport {
             path: job.output.as_deref().map(display_path),
@@ -346,6 +357,7 @@ fn report(plan: &PoolPlan, job: &Job, header: &NpyHeader, args: &PoolArgs) -> Re
             dtype: plan.out_dtype.name(),
             layout: None,
             order: None,
+            array: None,
         },
         indices: args.indices.as_deref().map(|p| ArrayReport {
             path: Some(display_path(p)),
@@ -353,6 +365,7 @@ fn report(plan: &PoolPlan, job: &Job, header: &NpyHeader, args: &PoolArgs) -> Re
             dtype: "int64",
             layout: None,
             order: None,
+            array: None,
         }),
         window: Some(window),
         relu: None,

@@ -1,14 +1,13 @@
 //! `cnnops relu`: ReLU, leaky ReLU (`--alpha`) and clipped ReLU (`--max`).
 
-use super::{Job, create_output, open_input};
+use super::Job;
 use crate::cli::ReluArgs;
 use crate::dispatch_dtype;
 use crate::layout::Layout;
 use crate::npy::{DType, Input, NpyHeader, Output};
-use crate::pipeline::pipelined;
-use std::path::Path;
 use crate::ops::Element;
 use crate::ops::relu::{Relu, relu};
+use crate::pipeline::pipelined;
 use crate::report::{ArrayReport, ReluReport, Report, display_path};
 use crate::usage_bail;
 use anyhow::{Context, Result};
@@ -62,36 +61,34 @@ pub fn plan(args: &ReluArgs, header: &NpyHeader) -> Result<ReluPlan> {
     Ok(ReluPlan { dtype, shape: header.shape.clone(), alpha: args.alpha, max: args.max, layout })
 }
 
-/// Runs `relu` on one job and returns its report.
+/// Runs `relu` on one job (one array, or every array of an `.npz`).
 ///
 /// # Errors
 /// Usage errors from [`plan`]; read and write failures naming the file.
-pub fn run(args: &ReluArgs, job: &Job) -> Result<Report> {
-    let mut input = open_input(job)?;
-    let plan = plan(args, &input.header).map_err(|e| e.context(job.input_name()))?;
+pub fn run(args: &ReluArgs, job: &Job) -> Result<Vec<Report>> {
+    super::run_job(job, args.common.dry_run, &|input, out| one(args, input, job, out))
+}
+
+/// Plans, reports and (given an output) computes one array.
+fn one(args: &ReluArgs, input: &mut Input, job: &Job, out: Option<&mut Output>) -> Result<Report> {
+    let name = display_path(&input.path);
+    let plan = plan(args, &input.header).map_err(|e| e.context(name))?;
     let mut report = report(&plan, job, &input.header);
     report.dry_run = args.common.dry_run;
-    let Some(out_path) = job.output.as_deref().filter(|_| !args.common.dry_run) else {
-        return Ok(report);
-    };
-    let out = create_output(out_path)?;
-    dispatch_dtype!(plan.dtype, T => execute::<T>(&mut input, &plan, out, out_path))?;
+    if let Some(out) = out {
+        dispatch_dtype!(plan.dtype, T => execute::<T>(input, &plan, out))?;
+    }
     Ok(report)
 }
 
-fn execute<T: Element>(
-    input: &mut Input,
-    plan: &ReluPlan,
-    mut out: Output,
-    out_path: &Path,
-) -> Result<()> {
+fn execute<T: Element>(input: &mut Input, plan: &ReluPlan, out: &mut Output) -> Result<()> {
     let f = Relu { alpha: plan.alpha, max: plan.max.map(T::from_f64) };
     let header = NpyHeader::for_output(plan.dtype, &plan.shape)?;
     let in_name = display_path(&input.path);
-    let out_name = display_path(out_path);
+    let out_name = display_path(out.path());
     let n = input.header.len;
     // Element-wise: "rows" of one element, read and written in batches.
-    let batch = (BATCH_BYTES / size_of::<T>()).max(1);
+    let batch = super::test_batch_elems().unwrap_or(BATCH_BYTES / size_of::<T>()).max(1);
     let mut rows = input.rows::<T>(1, n).with_context(|| in_name.clone())?;
     out.write_header(&header).with_context(|| out_name.clone())?;
     pipelined(
@@ -112,8 +109,7 @@ fn execute<T: Element>(
             out.write_elements(&buf).with_context(|| out_name.clone())?;
             Ok(buf)
         },
-    )?;
-    out.commit().with_context(|| out_name.clone())
+    )
 }
 
 /// Bytes of output computed per batch: large enough that per-batch costs
@@ -129,6 +125,7 @@ fn report(plan: &ReluPlan, job: &Job, header: &NpyHeader) -> Report {
             dtype: plan.dtype.name(),
             layout: plan.layout.as_ref().map(|l| l.to_string()),
             order: Some(if header.fortran { "F" } else { "C" }),
+            array: None,
         },
         output: ArrayReport {
             path: job.output.as_deref().map(display_path),
@@ -136,6 +133,7 @@ fn report(plan: &ReluPlan, job: &Job, header: &NpyHeader) -> Report {
             dtype: plan.dtype.name(),
             layout: None,
             order: None,
+            array: None,
         },
         indices: None,
         window: None,
@@ -143,4 +141,3 @@ fn report(plan: &ReluPlan, job: &Job, header: &NpyHeader) -> Report {
         dry_run: false,
     }
 }
-

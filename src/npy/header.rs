@@ -148,10 +148,7 @@ pub fn read_header<R: Read>(reader: &mut R) -> Result<NpyHeader> {
     let mut dict = Vec::with_capacity(dict_len);
     reader.take(dict_len as u64).read_to_end(&mut dict).context("cannot read the .npy header")?;
     if dict.len() < dict_len {
-        bail!(
-            "truncated .npy header: it says {dict_len} bytes, only {} follow",
-            dict.len()
-        );
+        bail!("truncated .npy header: it says {dict_len} bytes, only {} follow", dict.len());
     }
     if version.0 < 3 && !dict.is_ascii() {
         bail!("malformed .npy header: non-ASCII bytes in a format {}.0 header", version.0);

@@ -14,7 +14,7 @@ pub mod write;
 
 pub use dtype::{DType, Descr, Endian};
 pub use header::{NpyHeader, fmt_shape, read_header};
-pub use read::{Input, is_stdio, open};
+pub use read::{Input, from_reader, is_stdio, open};
 pub use write::Output;
 
 /// Runs `$body` with `$T` bound to the Rust element type of `$dtype`.

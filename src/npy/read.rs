@@ -10,27 +10,27 @@ use super::header::{NpyHeader, read_header};
 use super::rows::{RowSource, SliceRows, StreamRows};
 use crate::ops::Element;
 use anyhow::{Context, Result, bail};
+use ndarray::ShapeBuilder;
 use std::borrow::Cow;
 use std::fs::File;
-use ndarray::ShapeBuilder;
 use std::io::{self, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// Where an input's bytes come from.
-enum Source {
+enum Source<'a> {
     /// A read-only map of the whole file.
     Mapped(memmap2::Mmap),
     /// A reader positioned at the first data byte.
-    Stream(Box<dyn Read + Send>),
+    Stream(Box<dyn Read + Send + 'a>),
 }
 
 /// An opened `.npy` input whose header has been read and checked.
-pub struct Input {
+pub struct Input<'a> {
     /// The path as the user gave it (`-` for standard input).
     pub path: PathBuf,
     /// The parsed header.
     pub header: NpyHeader,
-    source: Source,
+    source: Source<'a>,
 }
 
 /// True when `path` means standard input or output.
@@ -48,7 +48,7 @@ pub fn is_stdio(path: &Path) -> bool {
 /// # Errors
 /// If the file cannot be opened, its header is invalid, or it is shorter
 /// than its header says.
-pub fn open(path: &Path) -> Result<Input> {
+pub fn open(path: &Path) -> Result<Input<'static>> {
     if is_stdio(path) {
         let mut stdin = io::stdin().lock();
         let header = read_header(&mut stdin)?;
@@ -85,6 +85,16 @@ pub fn open(path: &Path) -> Result<Input> {
     Ok(Input { path: path.into(), header, source })
 }
 
+/// Reads the header from `reader` (an `.npz` member, a test buffer) and
+/// leaves the data to be streamed from it. `path` is only for messages.
+///
+/// # Errors
+/// If the header is invalid.
+pub fn from_reader<'a>(mut reader: Box<dyn Read + Send + 'a>, path: &Path) -> Result<Input<'a>> {
+    let header = read_header(&mut reader)?;
+    Ok(Input { path: path.into(), header, source: Source::Stream(reader) })
+}
+
 /// Maps `file` read-only.
 #[allow(unsafe_code)]
 fn map_file(file: &File) -> io::Result<memmap2::Mmap> {
@@ -103,7 +113,7 @@ fn map_file(file: &File) -> io::Result<memmap2::Mmap> {
     Ok(map)
 }
 
-impl Input {
+impl Input<'_> {
     /// The elements in storage order (C order, or Fortran order when
     /// `header.fortran`), native-endian. Borrowed from the memory map when
     /// possible, converted into an owned buffer otherwise.
@@ -144,7 +154,7 @@ impl Input {
     }
 }
 
-impl Input {
+impl Input<'_> {
     /// The data as rows of `row_len` elements (`total_rows` of them), in C
     /// order and native byte order: a slice of the memory map when the
     /// file allows it, a forward-only band reader otherwise. Fortran-order
@@ -176,7 +186,9 @@ impl Input {
                 let start = self.header.header_bytes;
                 let bytes = &map[start..start + data_bytes];
                 match bytemuck::try_cast_slice::<u8, T>(bytes) {
-                    Ok(slice) if !swap => Ok(Box::new(SliceRows::new(Cow::Borrowed(slice), row_len))),
+                    Ok(slice) if !swap => {
+                        Ok(Box::new(SliceRows::new(Cow::Borrowed(slice), row_len)))
+                    }
                     _ => Ok(Box::new(StreamRows::new(
                         Box::new(io::Cursor::new(bytes)),
                         row_len,
@@ -186,9 +198,13 @@ impl Input {
                     ))),
                 }
             }
-            Source::Stream(reader) => {
-                Ok(Box::new(StreamRows::new(Box::new(reader), row_len, total_rows, swap, data_bytes)))
-            }
+            Source::Stream(reader) => Ok(Box::new(StreamRows::new(
+                Box::new(reader),
+                row_len,
+                total_rows,
+                swap,
+                data_bytes,
+            ))),
         }
     }
 }

@@ -75,7 +75,16 @@ impl<'a, T: Element> StreamRows<'a, T> {
         swap: bool,
         data_bytes: usize,
     ) -> Self {
-        StreamRows { reader, row_len, total_rows, swap, data_bytes, buf: Vec::new(), buf_lo: 0, next: 0 }
+        StreamRows {
+            reader,
+            row_len,
+            total_rows,
+            swap,
+            data_bytes,
+            buf: Vec::new(),
+            buf_lo: 0,
+            next: 0,
+        }
     }
 
     fn bytes_before(&self, row: usize) -> usize {
@@ -166,7 +175,6 @@ pub fn read_full(reader: &mut impl Read, buf: &mut [u8]) -> Result<usize> {
     }
     Ok(got)
 }
-
 
 #[cfg(test)]
 mod tests {

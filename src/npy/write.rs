@@ -13,10 +13,22 @@ use anyhow::{Context, Result};
 use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
+use zip::write::SimpleFileOptions;
+use zip::{CompressionMethod, ZipWriter};
 
 enum Target {
     Stdout(BufWriter<io::Stdout>),
-    File { writer: BufWriter<tempfile::NamedTempFile>, dest: PathBuf },
+    File {
+        writer: BufWriter<tempfile::NamedTempFile>,
+        dest: PathBuf,
+    },
+    /// An `.npz` archive; each array becomes a member when its header is
+    /// written (`pending` names it).
+    Npz {
+        zip: Box<ZipWriter<BufWriter<tempfile::NamedTempFile>>>,
+        dest: PathBuf,
+        pending: Option<(String, bool)>,
+    },
 }
 
 /// An output being written: standard output or a temporary file that
@@ -24,6 +36,7 @@ enum Target {
 /// the temporary file.
 pub struct Output {
     target: Target,
+    path: PathBuf,
 }
 
 const BUF_BYTES: usize = 1 << 20;
@@ -37,8 +50,44 @@ impl Output {
     pub fn create(path: &Path) -> Result<Output> {
         if path.as_os_str() == "-" {
             let w = BufWriter::with_capacity(BUF_BYTES, io::stdout());
-            return Ok(Output { target: Target::Stdout(w) });
+            return Ok(Output { target: Target::Stdout(w), path: path.into() });
         }
+        let writer = BufWriter::with_capacity(BUF_BYTES, temp_beside(path)?);
+        Ok(Output { target: Target::File { writer, dest: path.to_path_buf() }, path: path.into() })
+    }
+
+    /// Starts writing an `.npz` archive to `path` (a file). Arrays are
+    /// added with [`Output::next_member`] followed by the usual header and
+    /// data writes.
+    ///
+    /// # Errors
+    /// As [`Output::create`].
+    pub fn create_npz(path: &Path) -> Result<Output> {
+        let zip = Box::new(ZipWriter::new(BufWriter::with_capacity(BUF_BYTES, temp_beside(path)?)));
+        Ok(Output {
+            target: Target::Npz { zip, dest: path.to_path_buf(), pending: None },
+            path: path.into(),
+        })
+    }
+
+    /// Names the next array of an `.npz` output (`name.npy` in the
+    /// archive), deflate-compressed when `compressed`. No effect on other
+    /// outputs.
+    pub fn next_member(&mut self, name: &str, compressed: bool) {
+        if let Target::Npz { pending, .. } = &mut self.target {
+            *pending = Some((name.to_string(), compressed));
+        }
+    }
+
+    /// The destination path (`-` for standard output).
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// Creates the temporary file that will become `path`, in its directory.
+fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
+    {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
             _ => PathBuf::from("."),
@@ -50,15 +99,17 @@ impl Output {
             .permissions(default_permissions())
             .tempfile_in(&dir)
             .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-        let writer = BufWriter::with_capacity(BUF_BYTES, tmp);
-        Ok(Output { target: Target::File { writer, dest: path.to_path_buf() } })
+        Ok(tmp)
     }
+}
 
+impl Output {
     /// The byte sink.
     pub fn writer(&mut self) -> &mut dyn Write {
         match &mut self.target {
             Target::Stdout(w) => w,
             Target::File { writer, .. } => writer,
+            Target::Npz { zip, .. } => &mut **zip,
         }
     }
 
@@ -68,6 +119,16 @@ impl Output {
     /// On a write error.
     pub fn write_header(&mut self, header: &NpyHeader) -> Result<()> {
         let bytes = header.to_bytes()?;
+        if let Target::Npz { zip, pending, .. } = &mut self.target {
+            let (name, compressed) = pending.take().unwrap_or_else(|| ("arr_0".into(), false));
+            let method =
+                if compressed { CompressionMethod::Deflated } else { CompressionMethod::Stored };
+            let total = (bytes.len() + header.data_bytes) as u64;
+            let options = SimpleFileOptions::default()
+                .compression_method(method)
+                .large_file(total >= u32::MAX as u64);
+            zip.start_file(format!("{name}.npy"), options).context("cannot write the archive")?;
+        }
         self.writer().write_all(&bytes).context("cannot write")
     }
 
@@ -88,7 +149,15 @@ impl Output {
         match self.target {
             Target::Stdout(mut w) => w.flush().context("cannot write"),
             Target::File { writer, dest } => {
-                let tmp = writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;
+                let tmp =
+                    writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;
+                tmp.persist(&dest).map_err(|e| e.error).context("cannot rename into place")?;
+                Ok(())
+            }
+            Target::Npz { zip, dest, .. } => {
+                let writer = zip.finish().context("cannot write the archive")?;
+                let tmp =
+                    writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;
                 tmp.persist(&dest).map_err(|e| e.error).context("cannot rename into place")?;
                 Ok(())
             }

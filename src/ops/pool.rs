@@ -128,24 +128,30 @@ impl PoolShape {
         self.planes() * self.plane_len()
     }
 
-    /// The input rows that output planes `planes` read: a contiguous range,
-    /// non-decreasing as the planes advance, so a stream can be consumed in
-    /// order with a band of rows.
+    /// The input rows that output planes `planes` read: a contiguous range
+    /// whose ends never move backwards as the planes advance, so a stream
+    /// can be consumed in order with a band of rows.
+    ///
+    /// Each plane is given the whole extent of its window clipped to the
+    /// input, `[max(start, 0), min(start + K', L))`, not just the rows of
+    /// its real taps: with dilation and padding the first real tap of one
+    /// window can lie *below* that of the window before it, while window
+    /// starts and ends only grow.
     pub fn rows_for_planes(&self, planes: Range<usize>) -> Range<usize> {
         if planes.is_empty() {
             return 0..0;
         }
         let g0 = &self.axes[0];
         let o0 = g0.output;
-        let first = |p: usize| {
-            let a = p % o0;
-            (p / o0) * g0.input + g0.cell(a, g0.taps(a).start)
+        let eff = (g0.kernel - 1) * g0.dilation + 1;
+        let extent = |p: usize| {
+            let (m, a) = (p / o0, p % o0);
+            let start = g0.start(a);
+            let lo = start.max(0) as usize;
+            let hi = ((start + eff as isize) as usize).min(g0.input);
+            (m * g0.input + lo, m * g0.input + hi)
         };
-        let last = |p: usize| {
-            let a = p % o0;
-            (p / o0) * g0.input + g0.cell(a, g0.taps(a).end - 1)
-        };
-        first(planes.start)..last(planes.end - 1) + 1
+        extent(planes.start).0..extent(planes.end - 1).1
     }
 
     /// The part of `rows` (starting at global row `base`) that plane `p`
@@ -288,10 +294,10 @@ pub fn mean_planes<T: Element>(
             acc.fill(0.0);
             match mode {
                 Mode::Avg { .. } => fold_plane(map, row0, acc, a, shape, |s, x: T| s + x.to_f64()),
-                Mode::Lp { p } if p == 1.0 => {
+                Mode::Lp { p: 1.0 } => {
                     fold_plane(map, row0, acc, a, shape, |s, x: T| s + x.to_f64().abs())
                 }
-                Mode::Lp { p } if p == 2.0 => fold_plane(map, row0, acc, a, shape, |s, x: T| {
+                Mode::Lp { p: 2.0 } => fold_plane(map, row0, acc, a, shape, |s, x: T| {
                     let x = x.to_f64();
                     s + x * x
                 }),

@@ -79,10 +79,9 @@ impl Npy {
             "<u8" => le!(u64),
             "<f4" => le!(f32),
             "<f8" => le!(f64),
-            "<f2" => d
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64())
-                .collect(),
+            "<f2" => {
+                d.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f64()).collect()
+            }
             other => panic!("unexpected descr {other}"),
         }
     }

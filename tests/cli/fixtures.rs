@@ -132,7 +132,18 @@ fn compare_values(what: &str, compare: &str, want: &Npy, got: &Npy) -> Result<()
     }
 }
 
-fn run_case(case: &Case, tmp: &Path) -> Result<(), String> {
+/// How a case's input reaches the binary.
+#[derive(Clone, Copy, PartialEq)]
+enum Feed {
+    /// As a file: the memory-mapped path, whole-array batches.
+    File,
+    /// Through standard input with batches of a few elements
+    /// (`CNNOPS_TEST_BATCH`), so every case crosses many band and batch
+    /// boundaries, as a large input does.
+    StdinTinyBatches,
+}
+
+fn run_case(case: &Case, tmp: &Path, feed: Feed) -> Result<(), String> {
     let dir = case_dir(case);
     let input = dir.join("input.npy");
     let out = tmp.join(format!("{}.out.npy", case.name));
@@ -142,7 +153,15 @@ fn run_case(case: &Case, tmp: &Path) -> Result<(), String> {
     if case.indices {
         cmd.arg("--indices").arg(&idx);
     }
-    cmd.arg(&input).arg(&out);
+    match feed {
+        Feed::File => {
+            cmd.arg(&input).arg(&out);
+        }
+        Feed::StdinTinyBatches => {
+            let bytes = std::fs::read(&input).map_err(|e| format!("{e}"))?;
+            cmd.env("CNNOPS_TEST_BATCH", "3").write_stdin(bytes).arg("-").arg(&out);
+        }
+    }
     let output = cmd.output().map_err(|e| format!("cannot run cnnops: {e}"))?;
     if !output.status.success() {
         return Err(format!(
@@ -172,13 +191,22 @@ fn run_case(case: &Case, tmp: &Path) -> Result<(), String> {
 
 #[test]
 fn fixtures_match_numpy_reference() {
+    check_all(Feed::File);
+}
+
+#[test]
+fn fixtures_match_numpy_reference_streamed_in_tiny_batches() {
+    check_all(Feed::StdinTinyBatches);
+}
+
+fn check_all(feed: Feed) {
     let cases = manifest();
     assert!(cases.len() > MIN_CASES, "only {} cases in fixtures/cases.json", cases.len());
     let tmp = tempfile::tempdir().unwrap();
     let mut failures = vec![];
     let mut ran = 0;
     for case in &cases {
-        let result = run_case(case, tmp.path());
+        let result = run_case(case, tmp.path(), feed);
         ran += 1;
         if let Err(e) = result {
             failures.push(format!("{} (cnnops {}): {e}", case.name, case.args.join(" ")));

@@ -127,8 +127,7 @@ fn fortran_and_big_endian_inputs_give_c_order_little_endian() {
 fn float16_pool() {
     let dir = tempfile::tempdir().unwrap();
     let vals = [1.5f32, -2.0, 65504.0, f32::NAN];
-    let data: Vec<u8> =
-        vals.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect();
+    let data: Vec<u8> = vals.iter().flat_map(|v| half::f16::from_f32(*v).to_le_bytes()).collect();
     let inp = write(dir.path(), "h.npy", &make_npy("<f2", &[2, 2], &data));
     let out = dir.path().join("o.npy");
     cnnops().args(["pool", "--size", "1x2"]).arg(&inp).arg(&out).assert().success();
@@ -205,8 +204,7 @@ fn json_report_and_dry_run() {
 #[test]
 fn json_goes_to_stderr_when_output_is_stdout() {
     let input = npy_f32(&[2, 2], &[1.0, 2.0, 3.0, 4.0]);
-    let run =
-        cnnops().args(["relu", "--json", "-", "-"]).write_stdin(input).output().unwrap();
+    let run = cnnops().args(["relu", "--json", "-", "-"]).write_stdin(input).output().unwrap();
     assert!(run.status.success());
     assert_eq!(super::common::parse_npy(&run.stdout).shape, vec![2, 2]);
     assert_eq!(json_lines(&run.stderr)[0]["op"], "relu");
