@@ -214,8 +214,8 @@ fn one(args: &PoolArgs, input: &mut Input, job: &Job, out: Option<&mut Output>) 
 
 /// Output elements per batch, and input elements a batch may need: the
 /// batch is as many output planes as fit both.
-const OUT_BATCH: usize = 1 << 20;
-const IN_BATCH: usize = 16 << 20;
+const OUT_BATCH: usize = 1 << 19;
+const IN_BATCH: usize = 2 << 20;
 
 /// The end of the batch of planes starting at `p`: at least one plane,
 /// doubling while the batch stays within the limits.

@@ -114,7 +114,7 @@ fn execute<T: Element>(input: &mut Input, plan: &ReluPlan, out: &mut Output) -> 
 
 /// Bytes of output computed per batch: large enough that per-batch costs
 /// vanish, small enough to stay in cache-friendly, bounded memory.
-const BATCH_BYTES: usize = 4 << 20;
+const BATCH_BYTES: usize = 2 << 20;
 
 fn report(plan: &ReluPlan, job: &Job, header: &NpyHeader) -> Report {
     Report {

@@ -6,6 +6,7 @@ mod common;
 mod completions;
 mod errors;
 mod fixtures;
+mod memory;
 mod numpy;
 mod props;
 mod relu_pool;
