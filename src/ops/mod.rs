@@ -44,6 +44,37 @@ pub trait Element: bytemuck::Pod + PartialOrd + Debug + Send + Sync + 'static {
     /// Multiplies by `alpha` in the precision frameworks use for this type
     /// (float16 in float32, as PyTorch's opmath does).
     fn scale(self, alpha: f64) -> Self;
+
+    /// `self < 0`: false for NaN and for −0.0, so ReLU keeps both.
+    #[inline(always)]
+    fn is_negative(self) -> bool {
+        self < Self::ZERO
+    }
+
+    /// `self > other` (false if either is NaN).
+    #[inline(always)]
+    fn gt(self, other: Self) -> bool {
+        self > other
+    }
+
+    /// One step of a max fold: takes `x` if it is larger, or if it is the
+    /// first NaN; keeps `acc` on ties (so −0.0 before 0.0 stays −0.0) and
+    /// once it is NaN. Written as `!(x <= acc) && acc == acc`, which is one
+    /// unordered compare, one ordered compare and a blend per vector.
+    #[inline(always)]
+    fn max_step(acc: Self, x: Self) -> Self {
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        let take = !(x <= acc) && !acc.is_nan();
+        if take { x } else { acc }
+    }
+
+    /// One step of a min fold, the mirror of [`Element::max_step`].
+    #[inline(always)]
+    fn min_step(acc: Self, x: Self) -> Self {
+        #[allow(clippy::neg_cmp_op_on_partial_ord)]
+        let take = !(x >= acc) && !acc.is_nan();
+        if take { x } else { acc }
+    }
 }
 
 macro_rules! int_element {
@@ -122,6 +153,21 @@ macro_rules! float_element {
 float_element!(f32, u32, DType::F32);
 float_element!(f64, u64, DType::F64);
 
+/// float16 compared through its bits, with integer operations that
+/// vectorise (`half`'s `PartialOrd` is a branchy software routine): the
+/// sign-magnitude bits map to an `i16` key that orders every non-NaN value
+/// and gives −0.0 and 0.0 the same key, so ties behave as in float32.
+#[inline(always)]
+fn f16_key(bits: u16) -> i16 {
+    let magnitude = (bits & 0x7FFF) as i16;
+    if bits & 0x8000 != 0 { -magnitude } else { magnitude }
+}
+
+#[inline(always)]
+fn f16_is_nan(bits: u16) -> bool {
+    bits & 0x7FFF > 0x7C00
+}
+
 impl Element for f16 {
     const DTYPE: DType = DType::F16;
     const ZERO: Self = f16::ZERO;
@@ -130,7 +176,7 @@ impl Element for f16 {
     type Mean = f16;
     #[inline(always)]
     fn is_nan(self) -> bool {
-        f16::is_nan(self)
+        f16_is_nan(self.to_bits())
     }
     #[inline(always)]
     fn swap_bytes(self) -> Self {
@@ -147,5 +193,28 @@ impl Element for f16 {
     #[inline(always)]
     fn scale(self, alpha: f64) -> Self {
         f16::from_f32(self.to_f32() * alpha as f32)
+    }
+    #[inline(always)]
+    fn is_negative(self) -> bool {
+        // Sign set, not −0.0 (0x8000), not NaN (above 0xFC00 = −inf).
+        let b = self.to_bits();
+        b > 0x8000 && b <= 0xFC00
+    }
+    #[inline(always)]
+    fn gt(self, other: Self) -> bool {
+        let (a, b) = (self.to_bits(), other.to_bits());
+        !f16_is_nan(a) && !f16_is_nan(b) && f16_key(a) > f16_key(b)
+    }
+    #[inline(always)]
+    fn max_step(acc: Self, x: Self) -> Self {
+        let (a, b) = (acc.to_bits(), x.to_bits());
+        let take = !f16_is_nan(a) && (f16_is_nan(b) || f16_key(b) > f16_key(a));
+        if take { x } else { acc }
+    }
+    #[inline(always)]
+    fn min_step(acc: Self, x: Self) -> Self {
+        let (a, b) = (acc.to_bits(), x.to_bits());
+        let take = !f16_is_nan(a) && (f16_is_nan(b) || f16_key(b) < f16_key(a));
+        if take { x } else { acc }
     }
 }

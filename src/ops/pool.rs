@@ -23,6 +23,7 @@
 
 use super::Element;
 use crate::geometry::{AxisGeometry, AxisPad};
+use multiversion::multiversion;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -227,15 +228,15 @@ pub fn minmax_planes<T: Element>(
         return;
     }
     let o0 = shape.axes[0].output;
-    out.par_chunks_mut(plane_len).enumerate().for_each(|(k, plane)| {
+    out.par_chunks_mut(plane_len).enumerate().for_each_init(Vec::new, |scratch, (k, plane)| {
         let p = start + k;
         let (map, row0) = shape.plane_input(rows, base, p);
         if max {
             plane.fill(T::LOWEST);
-            fold_plane(map, row0, plane, p % o0, shape, max_nan);
+            fold_plane(map, row0, plane, p % o0, shape, scratch, T::max_step);
         } else {
             plane.fill(T::HIGHEST);
-            fold_plane(map, row0, plane, p % o0, shape, min_nan);
+            fold_plane(map, row0, plane, p % o0, shape, scratch, T::min_step);
         }
     });
 }
@@ -286,24 +287,26 @@ pub fn mean_planes<T: Element>(
         }
     };
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
-        || vec![0f64; plane_len],
-        |acc, (k, plane)| {
+        || (vec![0f64; plane_len], Vec::new()),
+        |(acc, scratch), (k, plane)| {
             let p = start + k;
             let a = p % g0.output;
             let (map, row0) = shape.plane_input(rows, base, p);
             acc.fill(0.0);
             match mode {
-                Mode::Avg { .. } => fold_plane(map, row0, acc, a, shape, |s, x: T| s + x.to_f64()),
-                Mode::Lp { p: 1.0 } => {
-                    fold_plane(map, row0, acc, a, shape, |s, x: T| s + x.to_f64().abs())
+                Mode::Avg { .. } => {
+                    fold_plane(map, row0, acc, a, shape, scratch, |s, x: T| s + x.to_f64())
                 }
-                Mode::Lp { p: 2.0 } => fold_plane(map, row0, acc, a, shape, |s, x: T| {
+                Mode::Lp { p: 1.0 } => {
+                    fold_plane(map, row0, acc, a, shape, scratch, |s, x: T| s + x.to_f64().abs())
+                }
+                Mode::Lp { p: 2.0 } => fold_plane(map, row0, acc, a, shape, scratch, |s, x: T| {
                     let x = x.to_f64();
                     s + x * x
                 }),
-                Mode::Lp { p } => {
-                    fold_plane(map, row0, acc, a, shape, |s, x: T| s + x.to_f64().abs().powf(p))
-                }
+                Mode::Lp { p } => fold_plane(map, row0, acc, a, shape, scratch, |s, x: T| {
+                    s + x.to_f64().abs().powf(p)
+                }),
                 Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
             }
             finish(a, acc, plane);
@@ -393,30 +396,26 @@ fn check_lengths(input: usize, out: usize, shape: &PoolShape) {
     assert_eq!(out, shape.output_len(), "output length does not match the pool shape");
 }
 
-/// NaN-aware max: takes `x` if it is larger, or if it is the first NaN.
-/// Strict `>` keeps the first of equal values (so −0.0 before 0.0 stays
-/// −0.0). Branch-free after inlining: two compares and a select.
-#[inline(always)]
-fn max_nan<T: Element>(acc: T, x: T) -> T {
-    if x > acc || (x.is_nan() && !acc.is_nan()) { x } else { acc }
-}
-
-/// NaN-aware min, the mirror of [`max_nan`].
-#[inline(always)]
-fn min_nan<T: Element>(acc: T, x: T) -> T {
-    if x < acc || (x.is_nan() && !acc.is_nan()) { x } else { acc }
-}
-
 /// Folds every window of output plane `a` into `acc` (`O1·O2·inner`
 /// accumulators, already seeded). `map` holds the rows of one input map
-/// from map-local row `row0` on.
-#[inline(always)]
+/// from map-local row `row0` on; `scratch` is reusable working memory.
+///
+/// Compiled for several instruction sets (AVX-512, AVX2, SSE4.1, baseline)
+/// and picked at run time, so the auto-vectorised inner loops use the
+/// widest vectors the CPU has without per-CPU build flags.
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx2+fma",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
 fn fold_plane<T: Element, A: Copy>(
     map: &[T],
     row0: usize,
     acc: &mut [A],
     a: usize,
     shape: &PoolShape,
+    scratch: &mut Vec<T>,
     f: impl Fn(A, T) -> A + Copy,
 ) {
     let [g0, g1, g2] = shape.axes;
@@ -430,7 +429,7 @@ fn fold_plane<T: Element, A: Copy>(
                 let j = g1.cell(b, t1);
                 let in_row = &map[((i - row0) * g1.input + j) * row_len..][..row_len];
                 if inner == 1 {
-                    fold_row_1(in_row, out_row, &g2, f);
+                    fold_row_1(in_row, out_row, &g2, scratch, f);
                 } else {
                     fold_row(in_row, out_row, &g2, inner, f);
                 }
@@ -462,12 +461,21 @@ fn fold_row<T: Element, A: Copy>(
 }
 
 /// One input row into one output row, one element per position
-/// (channels-first): the inner loop walks the row with the stride.
+/// (channels-first).
+///
+/// With stride `S > 1`, the cells tap `t` reads for consecutive outputs
+/// are `S` apart, which does not vectorise. So the row is first split into
+/// `S` phases (`phase_r[c] = row[c·S + r]`, one pass the compiler turns
+/// into shuffles); then the cell `c·S + d` of tap `t` (`d = t·D −
+/// pad_begin`) is `phase_r[c + q]` with `d = q·S + r`, and every tap is a
+/// contiguous, vectorised pass. The fold order per output is unchanged, so
+/// ties and NaN rules hold exactly.
 #[inline(always)]
 fn fold_row_1<T: Element, A: Copy>(
     in_row: &[T],
     out_row: &mut [A],
     g: &AxisGeometry,
+    scratch: &mut Vec<T>,
     f: impl Fn(A, T) -> A,
 ) {
     if g.output == 1 && g.dilation == 1 {
@@ -481,23 +489,90 @@ fn fold_row_1<T: Element, A: Copy>(
         out_row[0] = acc;
         return;
     }
+    let s = g.stride;
+    if s == 1 {
+        for t in 0..g.kernel {
+            let outs = g.outputs_for_tap(t);
+            if outs.is_empty() {
+                continue;
+            }
+            let k0 = g.cell(outs.start, t);
+            let src = &in_row[k0..k0 + outs.len()];
+            for (d, &x) in out_row[outs].iter_mut().zip(src) {
+                *d = f(*d, x);
+            }
+        }
+        return;
+    }
+    let phase_len = in_row.len().div_ceil(s);
+    scratch.clear();
+    scratch.resize(s * phase_len, T::ZERO);
+    split_phases(in_row, scratch, s, phase_len);
     for t in 0..g.kernel {
         let outs = g.outputs_for_tap(t);
         if outs.is_empty() {
             continue;
         }
-        let k0 = g.cell(outs.start, t);
-        let dst = &mut out_row[outs.clone()];
-        if g.stride == 1 {
-            let src = &in_row[k0..k0 + dst.len()];
-            for (d, &x) in dst.iter_mut().zip(src) {
-                *d = f(*d, x);
-            }
-        } else {
-            let src = in_row[k0..].iter().step_by(g.stride);
-            for (d, &x) in dst.iter_mut().zip(src) {
-                *d = f(*d, x);
+        let d = (t * g.dilation) as isize - g.pad_begin as isize;
+        let (q, r) = (d.div_euclid(s as isize), d.rem_euclid(s as isize) as usize);
+        let from = (outs.start as isize + q) as usize;
+        let phase = &scratch[r * phase_len..][from..from + outs.len()];
+        for (acc, &x) in out_row[outs].iter_mut().zip(phase) {
+            *acc = f(*acc, x);
+        }
+    }
+}
+
+/// Splits `row` into `s` phases of `phase_len`: `out[r·phase_len + c] =
+/// row[c·s + r]`. Strides 2, 3 and 4 get zipped loops without bounds
+/// checks, which the compiler vectorises with shuffles.
+#[inline(always)]
+fn split_phases<T: Copy>(row: &[T], out: &mut [T], s: usize, phase_len: usize) {
+    let whole = row.len() / s;
+    let tail = &row[whole * s..];
+    match s {
+        2 => {
+            let (p0, p1) = out.split_at_mut(phase_len);
+            for ((a, b), ch) in p0.iter_mut().zip(p1.iter_mut()).zip(row.chunks_exact(2)) {
+                *a = ch[0];
+                *b = ch[1];
             }
         }
+        3 => {
+            let (p0, rest) = out.split_at_mut(phase_len);
+            let (p1, p2) = rest.split_at_mut(phase_len);
+            for (((a, b), c), ch) in
+                p0.iter_mut().zip(p1.iter_mut()).zip(p2.iter_mut()).zip(row.chunks_exact(3))
+            {
+                *a = ch[0];
+                *b = ch[1];
+                *c = ch[2];
+            }
+        }
+        4 => {
+            let (p01, p23) = out.split_at_mut(2 * phase_len);
+            let (p0, p1) = p01.split_at_mut(phase_len);
+            let (p2, p3) = p23.split_at_mut(phase_len);
+            for ((((a, b), c), d), ch) in p0
+                .iter_mut()
+                .zip(p1.iter_mut())
+                .zip(p2.iter_mut())
+                .zip(p3.iter_mut())
+                .zip(row.chunks_exact(4))
+            {
+                *a = ch[0];
+                *b = ch[1];
+                *c = ch[2];
+                *d = ch[3];
+            }
+        }
+        _ => {
+            for (k, &x) in row[..whole * s].iter().enumerate() {
+                out[(k % s) * phase_len + k / s] = x;
+            }
+        }
+    }
+    for (r, &x) in tail.iter().enumerate() {
+        out[r * phase_len + whole] = x;
     }
 }

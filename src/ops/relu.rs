@@ -6,6 +6,7 @@
 //! a branch-free select the compiler vectorises.
 
 use super::Element;
+use multiversion::multiversion;
 use rayon::prelude::*;
 
 /// A ReLU variant with its parameters already converted to the element
@@ -24,14 +25,14 @@ impl<T: Element> Relu<T> {
     pub fn apply(&self, x: T) -> T {
         let y = match self.alpha {
             None => {
-                if x < T::ZERO {
+                if x.is_negative() {
                     T::ZERO
                 } else {
                     x
                 }
             }
             Some(a) => {
-                if x < T::ZERO {
+                if x.is_negative() {
                     x.scale(a)
                 } else {
                     x
@@ -39,7 +40,7 @@ impl<T: Element> Relu<T> {
             }
         };
         match self.max {
-            Some(m) if y > m => m,
+            Some(m) if y.gt(m) => m,
             _ => y,
         }
     }
@@ -58,12 +59,13 @@ pub fn relu<T: Element>(input: &[T], out: &mut [T], f: Relu<T>) {
     // One monomorphised loop per variant, so the `match` on the variant is
     // outside the loop and each loop is a plain vectorisable select.
     match (f.alpha, f.max) {
-        (None, None) => run(input, out, |x| if x < T::ZERO { T::ZERO } else { x }),
+        (None, None) => run(input, out, |x| if x.is_negative() { T::ZERO } else { x }),
         (None, Some(m)) => run(input, out, |x| {
-            let y = if x < T::ZERO { T::ZERO } else { x };
-            if y > m { m } else { y }
+            let y = if x.is_negative() { T::ZERO } else { x };
+            if y.gt(m) { m } else { y }
         }),
-        (Some(_), _) => run(input, out, |x| f.apply(x)),
+        (Some(a), None) => run(input, out, |x| if x.is_negative() { x.scale(a) } else { x }),
+        (Some(_), Some(_)) => run(input, out, |x| f.apply(x)),
     }
 }
 
@@ -77,12 +79,22 @@ pub fn relu_in_place<T: Element>(data: &mut [T], f: Relu<T>) {
 }
 
 #[inline(always)]
-fn run<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Sync) {
-    out.par_chunks_mut(CHUNK).zip(input.par_chunks(CHUNK)).for_each(|(o, i)| {
-        for (o, &x) in o.iter_mut().zip(i) {
-            *o = op(x);
-        }
-    });
+fn run<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Sync + Copy) {
+    out.par_chunks_mut(CHUNK).zip(input.par_chunks(CHUNK)).for_each(|(o, i)| map(i, o, op));
+}
+
+/// The element loop, compiled for several instruction sets and picked at
+/// run time (see `ops::pool::fold_plane`).
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx2+fma",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn map<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Copy) {
+    for (o, &x) in out.iter_mut().zip(input) {
+        *o = op(x);
+    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,180 @@
+//! Kernel throughput (input bytes per second), data in memory.
+//!
+//! `cargo bench --bench kernels` runs everything; filter with a substring,
+//! e.g. `cargo bench --bench kernels -- 'pool/max'`. Each benchmark runs
+//! on one thread and on two (`/t1`, `/t2`), with a 64 MiB input.
+
+use cnnops::geometry::{AxisGeometry, AxisPad};
+use cnnops::ops::Element;
+use cnnops::ops::pool::{Mode, PoolShape, pool_mean, pool_minmax};
+use cnnops::ops::relu::{Relu, relu};
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use half::f16;
+use std::time::Duration;
+
+const BYTES: usize = 64 << 20;
+
+fn data<T: Element>(n: usize) -> Vec<T> {
+    (0..n).map(|i| T::from_f64(((i * 2_654_435_761) >> 9) as f64 % 200.0 - 100.0)).collect()
+}
+
+fn pools() -> Vec<(usize, rayon::ThreadPool)> {
+    [1, 2]
+        .into_iter()
+        .map(|t| (t, rayon::ThreadPoolBuilder::new().num_threads(t).build().unwrap()))
+        .collect()
+}
+
+fn bench_relu<T: Element>(c: &mut Criterion, name: &str) {
+    let n = BYTES / size_of::<T>();
+    let input = data::<T>(n);
+    let mut out = vec![T::ZERO; n];
+    let mut g = c.benchmark_group("relu");
+    g.throughput(Throughput::Bytes(BYTES as u64));
+    for (t, pool) in pools() {
+        for (variant, f) in [
+            ("plain", Relu { alpha: None, max: None }),
+            ("relu6", Relu { alpha: None, max: Some(T::from_f64(6.0)) }),
+            ("leaky", Relu { alpha: Some(0.01), max: None }),
+        ] {
+            if variant == "leaky" && !T::DTYPE.is_float() {
+                continue;
+            }
+            g.bench_function(BenchmarkId::new(format!("{name}/{variant}"), format!("t{t}")), |b| {
+                b.iter(|| pool.install(|| relu(&input, &mut out, f)))
+            });
+        }
+    }
+    g.finish();
+}
+
+/// A pooling case: layout, window, stride, padding, dilation, ceil.
+struct Case {
+    name: &'static str,
+    layout: &'static str,
+    k: usize,
+    s: usize,
+    pad: usize,
+    dil: usize,
+    ceil: bool,
+}
+
+const CASES: [Case; 9] = [
+    Case { name: "2x2s2", layout: "HWC", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
+    Case { name: "2x2s2", layout: "NHWC", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
+    Case { name: "2x2s2", layout: "NCHW", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
+    Case { name: "3x3s2", layout: "HWC", k: 3, s: 2, pad: 0, dil: 1, ceil: false },
+    Case { name: "3x3s2", layout: "NHWC", k: 3, s: 2, pad: 0, dil: 1, ceil: false },
+    Case { name: "3x3s2", layout: "NCHW", k: 3, s: 2, pad: 0, dil: 1, ceil: false },
+    Case { name: "3x3s2p1ceil", layout: "NHWC", k: 3, s: 2, pad: 1, dil: 1, ceil: true },
+    Case { name: "3x3s2p1ceil", layout: "NCHW", k: 3, s: 2, pad: 1, dil: 1, ceil: true },
+    Case { name: "3x3s1d2", layout: "NCHW", k: 3, s: 1, pad: 0, dil: 2, ceil: false },
+];
+
+/// 64 MiB in the given layout: N=4, 64 channels, square maps.
+fn shape_for<T>(layout: &str, c: &Case) -> PoolShape {
+    let n = 4;
+    let ch = 64;
+    let side = ((BYTES / size_of::<T>() / n / ch) as f64).sqrt() as usize;
+    let axis = AxisGeometry::new(
+        side,
+        c.k,
+        c.s,
+        c.dil,
+        AxisPad::Explicit { begin: c.pad, end: c.pad },
+        c.ceil,
+    )
+    .unwrap();
+    match layout {
+        "HWC" => PoolShape::new(
+            1,
+            ch,
+            &[
+                AxisGeometry::new(
+                    side * n,
+                    c.k,
+                    c.s,
+                    c.dil,
+                    AxisPad::Explicit { begin: c.pad, end: c.pad },
+                    c.ceil,
+                )
+                .unwrap(),
+                axis,
+            ],
+        ),
+        "NHWC" => PoolShape::new(n, ch, &[axis, axis]),
+        "NCHW" => PoolShape::new(n * ch, 1, &[axis, axis]),
+        _ => unreachable!(),
+    }
+}
+
+fn bench_pool<T: Element>(c: &mut Criterion, dtype: &str, cases: &[&Case], modes: &[&str]) {
+    let mut g = c.benchmark_group("pool");
+    for case in cases {
+        let shape = shape_for::<T>(case.layout, case);
+        let input = data::<T>(shape.input_len());
+        g.throughput(Throughput::Bytes((input.len() * size_of::<T>()) as u64));
+        for (t, pool) in pools() {
+            for &mode in modes {
+                let id = BenchmarkId::new(
+                    format!("{mode}/{dtype}/{}/{}", case.layout, case.name),
+                    format!("t{t}"),
+                );
+                match mode {
+                    "max" | "min" => {
+                        let mut out = vec![T::ZERO; shape.output_len()];
+                        g.bench_function(id, |b| {
+                            b.iter(|| {
+                                pool.install(|| {
+                                    pool_minmax(&input, &shape, mode == "max", &mut out)
+                                })
+                            })
+                        });
+                    }
+                    _ => {
+                        let m = if mode == "avg" {
+                            Mode::Avg { count_include_pad: false }
+                        } else {
+                            Mode::Lp { p: 2.0 }
+                        };
+                        let mut out = vec![<T::Mean as Element>::ZERO; shape.output_len()];
+                        g.bench_function(id, |b| {
+                            b.iter(|| pool.install(|| pool_mean(&input, &shape, m, &mut out)))
+                        });
+                    }
+                }
+            }
+        }
+    }
+    g.finish();
+}
+
+fn kernels(c: &mut Criterion) {
+    bench_relu::<f32>(c, "f32");
+    bench_relu::<f64>(c, "f64");
+    bench_relu::<f16>(c, "f16");
+    bench_relu::<i8>(c, "i8");
+    bench_relu::<u8>(c, "u8");
+    bench_relu::<i32>(c, "i32");
+    let all: Vec<&Case> = CASES.iter().collect();
+    bench_pool::<f32>(c, "f32", &all, &["max"]);
+    bench_pool::<f32>(c, "f32", &all[..6], &["min", "avg", "lp"]);
+    let basic: Vec<&Case> = CASES[..3].iter().collect();
+    bench_pool::<f64>(c, "f64", &basic, &["max"]);
+    bench_pool::<f16>(c, "f16", &basic, &["max"]);
+    bench_pool::<i8>(c, "i8", &basic, &["max"]);
+    bench_pool::<u8>(c, "u8", &basic, &["max"]);
+    bench_pool::<i16>(c, "i16", &basic, &["max"]);
+    bench_pool::<i32>(c, "i32", &basic, &["max"]);
+    bench_pool::<i64>(c, "i64", &basic, &["max"]);
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default()
+        .sample_size(10)
+        .warm_up_time(Duration::from_millis(300))
+        .measurement_time(Duration::from_secs(1));
+    targets = kernels
+}
+criterion_main!(benches);
