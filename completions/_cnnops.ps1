@@ -28,6 +28,7 @@ Register-ArgumentCompleter -Native -CommandName 'cnnops' -ScriptBlock {
             [CompletionResult]::new('relu', 'relu', [CompletionResultType]::ParameterValue, 'Apply ReLU (or leaky ReLU, or clipped ReLU such as ReLU6) to every value')
             [CompletionResult]::new('pool', 'pool', [CompletionResultType]::ParameterValue, 'Pool each activation map with a sliding window (max, avg, lp or min)')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Print shape, dtype, order and sizes of .npy / .npz files as JSON lines')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page of cnnops or of one subcommand (roff)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -90,6 +91,13 @@ Register-ArgumentCompleter -Native -CommandName 'cnnops' -ScriptBlock {
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             break
         }
+        'cnnops;man' {
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            break
+        }
         'cnnops;completions' {
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
@@ -101,6 +109,7 @@ Register-ArgumentCompleter -Native -CommandName 'cnnops' -ScriptBlock {
             [CompletionResult]::new('relu', 'relu', [CompletionResultType]::ParameterValue, 'Apply ReLU (or leaky ReLU, or clipped ReLU such as ReLU6) to every value')
             [CompletionResult]::new('pool', 'pool', [CompletionResultType]::ParameterValue, 'Pool each activation map with a sliding window (max, avg, lp or min)')
             [CompletionResult]::new('info', 'info', [CompletionResultType]::ParameterValue, 'Print shape, dtype, order and sizes of .npy / .npz files as JSON lines')
+            [CompletionResult]::new('man', 'man', [CompletionResultType]::ParameterValue, 'Print the man page of cnnops or of one subcommand (roff)')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -112,6 +121,9 @@ Register-ArgumentCompleter -Native -CommandName 'cnnops' -ScriptBlock {
             break
         }
         'cnnops;help;info' {
+            break
+        }
+        'cnnops;help;man' {
             break
         }
         'cnnops;help;completions' {

@@ -25,6 +25,9 @@ _cnnops() {
             cnnops,info)
                 cmd="cnnops__subcmd__info"
                 ;;
+            cnnops,man)
+                cmd="cnnops__subcmd__man"
+                ;;
             cnnops,pool)
                 cmd="cnnops__subcmd__pool"
                 ;;
@@ -40,6 +43,9 @@ _cnnops() {
             cnnops__subcmd__help,info)
                 cmd="cnnops__subcmd__help__subcmd__info"
                 ;;
+            cnnops__subcmd__help,man)
+                cmd="cnnops__subcmd__help__subcmd__man"
+                ;;
             cnnops__subcmd__help,pool)
                 cmd="cnnops__subcmd__help__subcmd__pool"
                 ;;
@@ -53,7 +59,7 @@ _cnnops() {
 
     case "${cmd}" in
         cnnops)
-            opts="-h -V --help --version relu pool info completions help"
+            opts="-h -V --help --version relu pool info man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -81,7 +87,7 @@ _cnnops() {
             return 0
             ;;
         cnnops__subcmd__help)
-            opts="relu pool info completions help"
+            opts="relu pool info man completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -136,6 +142,20 @@ _cnnops() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        cnnops__subcmd__help__subcmd__man)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         cnnops__subcmd__help__subcmd__pool)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -165,6 +185,20 @@ _cnnops() {
             return 0
             ;;
         cnnops__subcmd__info)
+            opts="-h -V --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        cnnops__subcmd__man)
             opts="-h -V --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

@@ -25,6 +25,7 @@ set edit:completion:arg-completer[cnnops] = {|@words|
             cand relu 'Apply ReLU (or leaky ReLU, or clipped ReLU such as ReLU6) to every value'
             cand pool 'Pool each activation map with a sliding window (max, avg, lp or min)'
             cand info 'Print shape, dtype, order and sizes of .npy / .npz files as JSON lines'
+            cand man 'Print the man page of cnnops or of one subcommand (roff)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -83,6 +84,12 @@ set edit:completion:arg-completer[cnnops] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
         }
+        &'cnnops;man'= {
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+        }
         &'cnnops;completions'= {
             cand -h 'Print help'
             cand --help 'Print help'
@@ -93,6 +100,7 @@ set edit:completion:arg-completer[cnnops] = {|@words|
             cand relu 'Apply ReLU (or leaky ReLU, or clipped ReLU such as ReLU6) to every value'
             cand pool 'Pool each activation map with a sliding window (max, avg, lp or min)'
             cand info 'Print shape, dtype, order and sizes of .npy / .npz files as JSON lines'
+            cand man 'Print the man page of cnnops or of one subcommand (roff)'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -101,6 +109,8 @@ set edit:completion:arg-completer[cnnops] = {|@words|
         &'cnnops;help;pool'= {
         }
         &'cnnops;help;info'= {
+        }
+        &'cnnops;help;man'= {
         }
         &'cnnops;help;completions'= {
         }

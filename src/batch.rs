@@ -42,6 +42,10 @@ fn report_error(e: &anyhow::Error) -> Exit {
     if crate::is_broken_pipe(e) {
         return Exit::Ok;
     }
+    if Exit::of_error(e) == Exit::Interrupted {
+        // Said once, at the end, not once per job in flight.
+        return Exit::Interrupted;
+    }
     crate::print_error(e);
     Exit::of_error(e)
 }
@@ -205,7 +209,10 @@ fn run_batch(common: &CommonArgs, jobs: &[Job], op: Op<'_>) -> Exit {
         .par_iter()
         .zip(&sizes)
         .map(|(job, &size)| {
-            let result = prepare(job, common.dry_run).and_then(|()| op(job));
+            let result = crate::exit::check_interrupt()
+                .map_err(anyhow::Error::new)
+                .and_then(|()| prepare(job, common.dry_run))
+                .and_then(|()| op(job));
             let ok = result.is_ok();
             let status = bar.suspend(|| finish_one(common, job, result));
             let mut d = done.lock().unwrap_or_else(|p| p.into_inner());

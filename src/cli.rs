@@ -59,6 +59,9 @@ pub enum Command {
     Pool(PoolArgs),
     /// Print shape, dtype, order and sizes of .npy / .npz files as JSON lines
     Info(InfoArgs),
+    /// Print the man page of cnnops or of one subcommand (roff)
+    #[command(hide = true)]
+    Man(ManArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Example:\n  cnnops completions bash > ~/.local/share/bash-completion/completions/cnnops"
@@ -214,6 +217,14 @@ pub struct InfoArgs {
     /// .npy or .npz files (- for standard input)
     #[arg(value_name = "FILE", required = true, num_args = 1..)]
     pub paths: Vec<PathBuf>,
+}
+
+/// `cnnops man` (hidden: it maintains `man/`).
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Subcommand whose page to print (relu, pool, info, completions);
+    /// none for the main page
+    pub subcommand: Option<String>,
 }
 
 /// `cnnops completions`.

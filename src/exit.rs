@@ -19,18 +19,26 @@ pub enum Exit {
     Failure = 1,
     /// The command line cannot be applied (bad flag value, window too large).
     Usage = 2,
+    /// Stopped by SIGINT or SIGTERM (128 + 2, as shells report Ctrl-C).
+    Interrupted = 130,
 }
 
 impl Exit {
     /// The status for an error: [`Exit::Usage`] if any error in its chain is
     /// a [`UsageError`], [`Exit::Failure`] otherwise.
     pub fn of_error(err: &anyhow::Error) -> Exit {
-        if err.chain().any(|e| e.is::<UsageError>()) { Exit::Usage } else { Exit::Failure }
+        if err.chain().any(|e| e.is::<Interrupted>()) {
+            Exit::Interrupted
+        } else if err.chain().any(|e| e.is::<UsageError>()) {
+            Exit::Usage
+        } else {
+            Exit::Failure
+        }
     }
 
     /// Combines the status of two independent jobs: the worse one wins
-    /// (usage over failure over success), so a batch with one bad file still
-    /// exits non-zero.
+    /// (interrupted over usage over failure over success), so a batch with
+    /// one bad file still exits non-zero.
     pub fn merge(self, other: Exit) -> Exit {
         self.max(other)
     }
@@ -53,6 +61,41 @@ impl fmt::Display for UsageError {
 }
 
 impl std::error::Error for UsageError {}
+
+/// The run was stopped by a signal; work in flight was abandoned and its
+/// temporary files removed.
+#[derive(Debug)]
+pub struct Interrupted;
+
+impl fmt::Display for Interrupted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("interrupted")
+    }
+}
+
+impl std::error::Error for Interrupted {}
+
+static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Installs the SIGINT/SIGTERM handler: the first signal asks every job to
+/// stop at its next batch (so temporary files are removed and finished
+/// outputs stay); a second one exits at once with status 130.
+pub fn install_interrupt_handler() {
+    let _ = ctrlc::set_handler(|| {
+        if INTERRUPTED.swap(true, std::sync::atomic::Ordering::SeqCst) {
+            std::process::exit(Exit::Interrupted as i32);
+        }
+    });
+}
+
+/// Fails with [`Interrupted`] once a stop was asked for. Long loops call
+/// it between batches.
+///
+/// # Errors
+/// After SIGINT or SIGTERM.
+pub fn check_interrupt() -> Result<(), Interrupted> {
+    if INTERRUPTED.load(std::sync::atomic::Ordering::Relaxed) { Err(Interrupted) } else { Ok(()) }
+}
 
 /// Returns early with a [`UsageError`] built from a format string.
 #[macro_export]

@@ -34,6 +34,15 @@ use std::io::{self, Write};
 /// Runs a parsed command line and returns the exit status. Errors have
 /// been printed by then.
 pub fn run(cli: Cli) -> Exit {
+    exit::install_interrupt_handler();
+    let status = dispatch(cli);
+    if status == Exit::Interrupted {
+        let _ = writeln!(io::stderr().lock(), "cnnops: interrupted");
+    }
+    status
+}
+
+fn dispatch(cli: Cli) -> Exit {
     match cli.command {
         Command::Relu(args) => {
             init_threads(args.common.jobs);
@@ -50,6 +59,19 @@ pub fn run(cli: Cli) -> Exit {
             batch::run(&args.common, &|job| cmd::pool::run(&args, job))
         }
         Command::Info(args) => cmd::info::run(&args),
+        Command::Man(args) => {
+            let page = cmd::completions::man_page(args.subcommand.as_deref());
+            let written = page.and_then(|p| {
+                let mut out = io::stdout().lock();
+                out.write_all(&p)?;
+                out.flush()?;
+                Ok(())
+            });
+            match written {
+                Ok(()) => Exit::Ok,
+                Err(e) => report(&e),
+            }
+        }
         Command::Completions(args) => match cmd::completions::run(args.shell) {
             Ok(()) => Exit::Ok,
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Exit::Ok,
@@ -67,6 +89,14 @@ fn init_threads(jobs: Option<std::num::NonZeroUsize>) {
         // twice; the default pool is then used.
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n.get()).build_global();
     }
+}
+
+fn report(e: &anyhow::Error) -> Exit {
+    if is_broken_pipe(e) {
+        return Exit::Ok;
+    }
+    print_error(e);
+    Exit::of_error(e)
 }
 
 /// Prints an error as one line: `cnnops: <file>: <problem>: <cause>`.

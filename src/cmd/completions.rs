@@ -24,3 +24,24 @@ pub fn run(shell: Shell) -> std::io::Result<()> {
     out.write_all(&script(shell))?;
     out.flush()
 }
+
+/// The man page of `cnnops` (`sub` = `None`) or of one subcommand, as roff.
+///
+/// # Errors
+/// If `sub` is not a subcommand.
+pub fn man_page(sub: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let page = match sub {
+        None => cmd,
+        Some(name) => {
+            let found = cmd.find_subcommand(name).cloned().ok_or_else(|| {
+                anyhow::Error::new(crate::exit::UsageError(format!("no subcommand {name}")))
+            })?;
+            found.display_name(format!("cnnops-{name}")).bin_name(format!("cnnops {name}"))
+        }
+    };
+    let mut buf = Vec::new();
+    clap_mangen::Man::new(page).render(&mut buf)?;
+    Ok(buf)
+}

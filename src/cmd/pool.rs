@@ -257,6 +257,7 @@ fn execute<T: Element>(
         ($pipe:expr, |$band:ident, $base:ident, $range:ident, $buf:ident| $kernel:expr) => {{
             let mut p = 0;
             while p < planes {
+                crate::exit::check_interrupt()?;
                 let end = batch_end(shape, p);
                 let $range = p..end;
                 let band_rows = shape.rows_for_planes($range.clone());

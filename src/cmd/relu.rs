@@ -95,6 +95,7 @@ fn execute<T: Element>(input: &mut Input, plan: &ReluPlan, out: &mut Output) -> 
         |pipe| {
             let mut lo = 0;
             while lo < n {
+                crate::exit::check_interrupt()?;
                 let hi = (lo + batch).min(n);
                 let src = rows.window(lo, hi).with_context(|| in_name.clone())?;
                 let mut buf: Vec<T> = pipe.spare().unwrap_or_default();

@@ -18,6 +18,9 @@ use zip::{CompressionMethod, ZipWriter};
 
 enum Target {
     Stdout(BufWriter<io::Stdout>),
+    /// An existing FIFO or device (`/dev/null`, a named pipe): written in
+    /// place, since renaming a file over it would replace it.
+    Direct(BufWriter<fs::File>),
     File {
         writer: BufWriter<tempfile::NamedTempFile>,
         dest: PathBuf,
@@ -52,8 +55,19 @@ impl Output {
             let w = BufWriter::with_capacity(BUF_BYTES, io::stdout());
             return Ok(Output { target: Target::Stdout(w), path: path.into() });
         }
-        let writer = BufWriter::with_capacity(BUF_BYTES, temp_beside(path)?);
-        Ok(Output { target: Target::File { writer, dest: path.to_path_buf() }, path: path.into() })
+        if let Ok(meta) = fs::metadata(path) {
+            if meta.is_dir() {
+                anyhow::bail!("is a directory");
+            }
+            if !meta.is_file() {
+                let file = fs::OpenOptions::new().write(true).open(path).context("cannot open")?;
+                let writer = BufWriter::with_capacity(BUF_BYTES, file);
+                return Ok(Output { target: Target::Direct(writer), path: path.into() });
+            }
+        }
+        let dest = resolve_symlink(path);
+        let writer = BufWriter::with_capacity(BUF_BYTES, temp_beside(&dest)?);
+        Ok(Output { target: Target::File { writer, dest }, path: path.into() })
     }
 
     /// Starts writing an `.npz` archive to `path` (a file). Arrays are
@@ -85,6 +99,18 @@ impl Output {
     }
 }
 
+/// Where a symlinked output really goes: the output replaces the link's
+/// final target (as `cp` and `numpy.save` write through a link), and the
+/// link itself stays. A dangling link is replaced by the new file.
+fn resolve_symlink(path: &Path) -> PathBuf {
+    let is_link = fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+    } else {
+        path.into()
+    }
+}
+
 /// Creates the temporary file that will become `path`, in its directory.
 fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile> {
     {
@@ -108,6 +134,7 @@ impl Output {
     pub fn writer(&mut self) -> &mut dyn Write {
         match &mut self.target {
             Target::Stdout(w) => w,
+            Target::Direct(w) => w,
             Target::File { writer, .. } => writer,
             Target::Npz { zip, .. } => &mut **zip,
         }
@@ -148,6 +175,7 @@ impl Output {
     pub fn commit(self) -> Result<()> {
         match self.target {
             Target::Stdout(mut w) => w.flush().context("cannot write"),
+            Target::Direct(mut w) => w.flush().context("cannot write"),
             Target::File { writer, dest } => {
                 let tmp =
                     writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;

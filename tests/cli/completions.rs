@@ -40,3 +40,37 @@ fn completions_know_the_flags() {
 fn unknown_shell_is_a_usage_error() {
     cnnops().args(["completions", "tcsh"]).assert().code(2);
 }
+
+#[test]
+fn committed_man_pages_are_fresh() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("man");
+    let mut stale = Vec::new();
+    for sub in [None, Some("relu"), Some("pool"), Some("info"), Some("completions")] {
+        let mut cmd = cnnops();
+        cmd.arg("man");
+        let file = match sub {
+            Some(s) => {
+                cmd.arg(s);
+                format!("cnnops-{s}.1")
+            }
+            None => "cnnops.1".to_string(),
+        };
+        let out = cmd.output().unwrap();
+        assert!(out.status.success(), "cnnops man {sub:?} failed");
+        let page = String::from_utf8(out.stdout).unwrap();
+        assert!(page.contains(".TH"), "not a man page: {file}");
+        if std::fs::read_to_string(dir.join(&file)).unwrap_or_default() != page {
+            stale.push(format!("cnnops man {} > man/{file}", sub.unwrap_or("")));
+        }
+    }
+    assert!(stale.is_empty(), "stale man pages; refresh with:\n{}", stale.join("\n"));
+}
+
+#[test]
+fn help_shows_examples() {
+    for sub in ["relu", "pool"] {
+        let out = cnnops().args([sub, "--help"]).output().unwrap();
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains("Examples:") && text.contains(&format!("cnnops {sub} ")), "{sub}");
+    }
+}

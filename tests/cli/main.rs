@@ -10,3 +10,4 @@ mod memory;
 mod numpy;
 mod props;
 mod relu_pool;
+mod safety;
