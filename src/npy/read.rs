@@ -73,8 +73,10 @@ pub fn open(path: &Path) -> Result<Input<'static>> {
             meta.len().saturating_sub(header.header_bytes as u64)
         );
     }
-    let source = match map_file(&file) {
-        Ok(map) if map.len() as u64 >= need => Source::Mapped(map),
+    let mapped =
+        if std::env::var_os("CNNOPS_NO_MMAP").is_some() { None } else { map_file(&file).ok() };
+    let source = match mapped {
+        Some(map) if map.len() as u64 >= need => Source::Mapped(map),
         // Mapping is an optimisation: if it is not possible (some network
         // filesystems, zero-length files), read the file instead.
         _ => {

@@ -428,57 +428,43 @@ fn fold_plane<T: Element, A: Copy>(
             for t1 in g1.taps(b) {
                 let j = g1.cell(b, t1);
                 let in_row = &map[((i - row0) * g1.input + j) * row_len..][..row_len];
-                if inner == 1 {
-                    fold_row_1(in_row, out_row, &g2, scratch, f);
-                } else {
-                    fold_row(in_row, out_row, &g2, inner, f);
-                }
+                fold_row(in_row, out_row, &g2, inner, scratch, f);
             }
         }
     }
 }
 
-/// One input row into one output row, channels-last: each output position
-/// folds whole channel vectors.
+/// Below this many elements per pixel, strided rows are phase-split
+/// (a copy) so taps become long contiguous passes; above it, each output
+/// pixel's channel vector is already long enough to vectorise in place.
+const DIRECT_INNER: usize = 16;
+
+/// One input row into one output row. A row is `L` pixels of `inner`
+/// elements (channels-last) or of one element (channels-first).
+///
+/// With stride 1, tap `t` of every output reads one contiguous run of the
+/// row, so each tap is one vectorised pass over the whole output row.
+///
+/// With stride `S > 1` the pixels tap `t` reads for consecutive outputs
+/// are `S` apart, which does not vectorise for small pixels. So the row is
+/// first split into `S` phases (`phase_r[c] = pixel[c·S + r]`, one pass the
+/// compiler turns into shuffles); then pixel `c·S + d` of tap `t` (`d = t·D
+/// − pad_begin`) is `phase_r[c + q]` with `d = q·S + r`, and every tap is a
+/// contiguous pass. Pixels of at least [`DIRECT_INNER`] elements are folded
+/// in place instead.
+///
+/// The fold order per output element is the window order in every case,
+/// so ties and the NaN rules hold exactly.
 #[inline(always)]
 fn fold_row<T: Element, A: Copy>(
     in_row: &[T],
     out_row: &mut [A],
     g: &AxisGeometry,
     inner: usize,
-    f: impl Fn(A, T) -> A,
-) {
-    for t in 0..g.kernel {
-        for c in g.outputs_for_tap(t) {
-            let k = g.cell(c, t);
-            let src = &in_row[k * inner..][..inner];
-            let dst = &mut out_row[c * inner..][..inner];
-            for (d, &x) in dst.iter_mut().zip(src) {
-                *d = f(*d, x);
-            }
-        }
-    }
-}
-
-/// One input row into one output row, one element per position
-/// (channels-first).
-///
-/// With stride `S > 1`, the cells tap `t` reads for consecutive outputs
-/// are `S` apart, which does not vectorise. So the row is first split into
-/// `S` phases (`phase_r[c] = row[c·S + r]`, one pass the compiler turns
-/// into shuffles); then the cell `c·S + d` of tap `t` (`d = t·D −
-/// pad_begin`) is `phase_r[c + q]` with `d = q·S + r`, and every tap is a
-/// contiguous, vectorised pass. The fold order per output is unchanged, so
-/// ties and NaN rules hold exactly.
-#[inline(always)]
-fn fold_row_1<T: Element, A: Copy>(
-    in_row: &[T],
-    out_row: &mut [A],
-    g: &AxisGeometry,
     scratch: &mut Vec<T>,
     f: impl Fn(A, T) -> A,
 ) {
-    if g.output == 1 && g.dilation == 1 {
+    if inner == 1 && g.output == 1 && g.dilation == 1 {
         // A whole-row window (global pooling): a plain reduction.
         let taps = g.taps(0);
         let k0 = g.cell(0, taps.start);
@@ -490,24 +476,67 @@ fn fold_row_1<T: Element, A: Copy>(
         return;
     }
     let s = g.stride;
-    if s == 1 {
+    if s == 1 || inner >= DIRECT_INNER {
         for t in 0..g.kernel {
             let outs = g.outputs_for_tap(t);
             if outs.is_empty() {
                 continue;
             }
-            let k0 = g.cell(outs.start, t);
-            let src = &in_row[k0..k0 + outs.len()];
-            for (d, &x) in out_row[outs].iter_mut().zip(src) {
-                *d = f(*d, x);
+            if s == 1 {
+                let k0 = g.cell(outs.start, t) * inner;
+                let src = &in_row[k0..k0 + outs.len() * inner];
+                let dst = &mut out_row[outs.start * inner..outs.end * inner];
+                for (d, &x) in dst.iter_mut().zip(src) {
+                    *d = f(*d, x);
+                }
+            } else {
+                for c in outs {
+                    let src = &in_row[g.cell(c, t) * inner..][..inner];
+                    let dst = &mut out_row[c * inner..][..inner];
+                    for (d, &x) in dst.iter_mut().zip(src) {
+                        *d = f(*d, x);
+                    }
+                }
             }
         }
         return;
     }
-    let phase_len = in_row.len().div_ceil(s);
+    let phase_len = g.input.div_ceil(s) * inner;
     scratch.clear();
     scratch.resize(s * phase_len, T::ZERO);
-    split_phases(in_row, scratch, s, phase_len);
+    match inner {
+        1 => split_phases(in_row, scratch, s, phase_len),
+        2 => split_phases(
+            in_row.as_chunks::<2>().0,
+            scratch.as_chunks_mut::<2>().0,
+            s,
+            phase_len / 2,
+        ),
+        3 => split_phases(
+            in_row.as_chunks::<3>().0,
+            scratch.as_chunks_mut::<3>().0,
+            s,
+            phase_len / 3,
+        ),
+        4 => split_phases(
+            in_row.as_chunks::<4>().0,
+            scratch.as_chunks_mut::<4>().0,
+            s,
+            phase_len / 4,
+        ),
+        8 => split_phases(
+            in_row.as_chunks::<8>().0,
+            scratch.as_chunks_mut::<8>().0,
+            s,
+            phase_len / 8,
+        ),
+        _ => {
+            for (k, pixel) in in_row.chunks_exact(inner).enumerate() {
+                let at = (k % s) * phase_len + (k / s) * inner;
+                scratch[at..at + inner].copy_from_slice(pixel);
+            }
+        }
+    }
     for t in 0..g.kernel {
         let outs = g.outputs_for_tap(t);
         if outs.is_empty() {
@@ -515,9 +544,10 @@ fn fold_row_1<T: Element, A: Copy>(
         }
         let d = (t * g.dilation) as isize - g.pad_begin as isize;
         let (q, r) = (d.div_euclid(s as isize), d.rem_euclid(s as isize) as usize);
-        let from = (outs.start as isize + q) as usize;
-        let phase = &scratch[r * phase_len..][from..from + outs.len()];
-        for (acc, &x) in out_row[outs].iter_mut().zip(phase) {
+        let from = (outs.start as isize + q) as usize * inner;
+        let src = &scratch[r * phase_len..][from..from + outs.len() * inner];
+        let dst = &mut out_row[outs.start * inner..outs.end * inner];
+        for (acc, &x) in dst.iter_mut().zip(src) {
             *acc = f(*acc, x);
         }
     }
@@ -574,5 +604,57 @@ fn split_phases<T: Copy>(row: &[T], out: &mut [T], s: usize, phase_len: usize) {
     }
     for (r, &x) in tail.iter().enumerate() {
         out[r * phase_len + whole] = x;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The vectorised max kernel against the per-output argmax kernel (a
+    /// direct loop over each window), over every pixel size up to 17 and
+    /// strides 1 to 5, so each branch of `fold_row` (contiguous, phase
+    /// split for 1, 2, 3, 4, 8 and other pixel sizes, direct) is compared
+    /// with the plain definition.
+    #[test]
+    fn vector_paths_agree_with_direct_windows() {
+        let specials = [f32::NAN, -0.0, 0.0, f32::NEG_INFINITY, 1.0, 1.0, -1.0];
+        for inner in 1..=17 {
+            for stride in 1..=5 {
+                for (kernel, dilation, pad) in [(2, 1, 0), (3, 1, 1), (3, 2, 2), (5, 1, 0)] {
+                    let ax = |l| {
+                        AxisGeometry::new(
+                            l,
+                            kernel,
+                            stride,
+                            dilation,
+                            AxisPad::Explicit { begin: pad, end: pad },
+                            true,
+                        )
+                        .unwrap()
+                    };
+                    let shape = PoolShape::new(2, inner, &[ax(7), ax(13)]);
+                    let input: Vec<f32> = (0..shape.input_len())
+                        .map(|i| {
+                            let h = (i * 2_654_435_761) % 1009;
+                            if h % 5 == 0 { specials[h % 7] } else { (h % 13) as f32 - 6.0 }
+                        })
+                        .collect();
+                    let n = shape.output_len();
+                    let (mut fast, mut slow, mut idx) = (vec![0.0; n], vec![0.0; n], vec![0; n]);
+                    pool_minmax(&input, &shape, true, &mut fast);
+                    pool_argmax(&input, &shape, IndexScope::Map, &mut slow, &mut idx);
+                    for k in 0..n {
+                        let same = (fast[k].is_nan() && slow[k].is_nan())
+                            || fast[k].to_bits() == slow[k].to_bits();
+                        assert!(
+                            same,
+                            "inner {inner} stride {stride} kernel {kernel} at {k}: {} vs {}",
+                            fast[k], slow[k]
+                        );
+                    }
+                }
+            }
+        }
     }
 }
