@@ -100,10 +100,10 @@ pub fn plan(args: &PoolArgs, header: &NpyHeader) -> Result<PoolPlan> {
     if args.indices.is_some() && args.mode != ModeArg::Max {
         usage_bail!("--indices only applies to --mode max");
     }
-    if let (Some(i), Some(o)) = (&args.indices, &args.common.paths.get(1)) {
-        if i == *o {
-            usage_bail!("--indices and the output are the same file");
-        }
+    if let (Some(i), Some(o)) = (&args.indices, &args.common.paths.get(1))
+        && i == *o
+    {
+        usage_bail!("--indices and the output are the same file");
     }
 
     let (size, stride, dilation, pads): (Vec<usize>, Vec<usize>, Vec<usize>, Vec<AxisPad>) = if args

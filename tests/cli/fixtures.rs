@@ -301,10 +301,10 @@ fn fixtures_manifest_covers_every_dtype_and_mode() {
                         seen.insert(format!("flag {f}"));
                     }
                 }
-                if let Some(p) = flag(a, "--pad") {
-                    if ["same", "same-lower", "valid"].contains(&p) {
-                        seen.insert(format!("pad {p}"));
-                    }
+                if let Some(p) = flag(a, "--pad")
+                    && ["same", "same-lower", "valid"].contains(&p)
+                {
+                    seen.insert(format!("pad {p}"));
                 }
             }
             other => panic!("{}: unknown subcommand {other:?}", case.name),
