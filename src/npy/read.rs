@@ -97,16 +97,49 @@ pub fn from_reader<'a>(mut reader: Box<dyn Read + Send + 'a>, path: &Path) -> Re
     Ok(Input { path: path.into(), header, source: Source::Stream(reader) })
 }
 
+/// Makes a shrinking input a clean failure instead of a crash.
+///
+/// Reading a page of a mapped file that has been truncated raises SIGBUS,
+/// which would kill the process with no message. The handler prints one
+/// line and exits with status 1. The output is never affected: it is still
+/// a temporary file, which keeps its clear name (`.NAME.XXXXXX.cnnops-tmp`)
+/// since a signal handler cannot safely remove it.
+#[cfg(unix)]
+#[allow(unsafe_code)]
+fn guard_against_truncation() {
+    use std::io::Write;
+    use std::os::fd::FromRawFd;
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let action = || {
+            const MSG: &[u8] =
+                b"cnnops: an input file shrank while it was being read; no output was replaced\n";
+            // SAFETY: fd 2 is open for the life of the process; ManuallyDrop
+            // keeps it from being closed. `File::write` is a bare write(2)
+            // and signal_hook's `exit` is _exit(2): both async-signal-safe.
+            let mut stderr = std::mem::ManuallyDrop::new(unsafe { File::from_raw_fd(2) });
+            let _ = stderr.write_all(MSG);
+            signal_hook::low_level::exit(1);
+        };
+        // SAFETY: the action only makes async-signal-safe calls (above).
+        let _ = unsafe { signal_hook_registry::register(signal_hook::consts::SIGBUS, action) };
+    });
+}
+
 /// Maps `file` read-only.
 #[allow(unsafe_code)]
 fn map_file(file: &File) -> io::Result<memmap2::Mmap> {
+    #[cfg(unix)]
+    guard_against_truncation();
     // SAFETY: the map is read-only and lives no longer than the `Input` that
     // owns it. The one hazard is another process truncating or rewriting
     // the file while it is mapped, which no safe API can rule out for a
     // file; cnnops never writes to its inputs (outputs go to a new
     // temporary file that is renamed into place, so even `cnnops relu x.npy
-    // x.npy` leaves the mapped inode alone). This is the same trade-off
-    // ripgrep makes for its mmap searcher.
+    // x.npy` leaves the mapped inode alone). A truncation by someone else
+    // ends the run through `guard_against_truncation`, a rewrite in place
+    // can give mixed old and new values, as with any reader. This is the
+    // same trade-off ripgrep makes for its mmap searcher.
     let map = unsafe { memmap2::Mmap::map(file)? };
     #[cfg(unix)]
     {

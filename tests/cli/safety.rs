@@ -245,3 +245,51 @@ fn fifo_input_and_device_output() {
     use std::os::unix::fs::FileTypeExt;
     assert!(std::fs::metadata("/dev/null").unwrap().file_type().is_char_device());
 }
+
+/// An input truncated by another process while cnnops reads it through
+/// its memory map: exit 1 with one clear line, the old output untouched.
+/// An input that grows is read up to its declared size.
+#[test]
+#[cfg(target_os = "linux")]
+fn input_changing_size_while_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.npy");
+    big_input(&input, 96);
+    let out = dir.path().join("out.npy");
+    let old = npy_f32(&[1], &[3.0]);
+    std::fs::write(&out, &old).unwrap();
+    let child = Command::new(bin())
+        .args(["relu", "--jobs", "1"])
+        .arg(&input)
+        .arg(&out)
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(30));
+    std::fs::OpenOptions::new().write(true).open(&input).unwrap().set_len(4096).unwrap();
+    let result = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    if result.status.success() {
+        eprintln!("the run finished before the truncation; nothing to check");
+    } else {
+        assert_eq!(result.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("shrank while it was being read"), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert_eq!(std::fs::read(&out).unwrap(), old, "the old output must survive");
+    }
+
+    // Growth: extra bytes past the declared data are ignored.
+    big_input(&input, 4);
+    let grow = std::fs::read(&input).unwrap();
+    let child = Command::new(bin()).arg("relu").arg(&input).arg(&out).spawn().unwrap();
+    {
+        use std::io::Write;
+        let mut f = std::fs::OpenOptions::new().append(true).open(&input).unwrap();
+        f.write_all(&vec![0xAB; 1 << 20]).unwrap();
+    }
+    assert!(child.wait_with_output().unwrap().status.success());
+    let y = read_npy(&out);
+    let x = super::common::parse_npy(&grow);
+    let want: Vec<f64> = x.to_f64().iter().map(|v| v.max(0.0)).collect();
+    assert_eq!(y.to_f64(), want);
+}
