@@ -173,3 +173,83 @@ fn shards_cover_every_input_exactly_once() {
         assert_eq!(union, all, "shards of {n} miss inputs");
     }
 }
+
+/// Builds an `.npz` by hand with the zip crate (independent of cnnops'
+/// writer): one stored member and one deflated member.
+fn make_npz(path: &Path) {
+    use std::io::Write;
+    let file = std::fs::File::create(path).unwrap();
+    let mut zip = zip::ZipWriter::new(file);
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let deflated = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    zip.start_file("conv1.npy", stored).unwrap();
+    zip.write_all(&npy_f32(&[2, 4], &[1.0, -2.0, 3.0, -4.0, -5.0, 6.0, -7.0, 8.0])).unwrap();
+    zip.start_file("conv2.npy", deflated).unwrap();
+    let vals: Vec<f32> = (0..36).map(|v| v as f32 - 18.0).collect();
+    zip.write_all(&npy_f32(&[6, 6], &vals)).unwrap();
+    zip.finish().unwrap();
+}
+
+fn npz_members(path: &Path) -> Vec<(String, bool, super::common::Npy)> {
+    use std::io::Read;
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+    (0..zip.len())
+        .map(|i| {
+            let mut entry = zip.by_index(i).unwrap();
+            let compressed = entry.compression() != zip::CompressionMethod::Stored;
+            let mut bytes = Vec::new();
+            entry.read_to_end(&mut bytes).unwrap();
+            (entry.name().to_string(), compressed, super::common::parse_npy(&bytes))
+        })
+        .collect()
+}
+
+#[test]
+fn npz_is_processed_array_by_array() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("acts.npz");
+    make_npz(&input);
+    let out = dir.path().join("pooled.npz");
+    let run =
+        cnnops().args(["pool", "--size", "2", "--json"]).arg(&input).arg(&out).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let lines = json_lines(&run.stdout);
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["input"]["array"], "conv1");
+    assert_eq!(lines[1]["output"]["shape"], serde_json::json!([3, 3]));
+    let members = npz_members(&out);
+    assert_eq!(members.len(), 2);
+    let (name, compressed, a) = &members[0];
+    assert_eq!((name.as_str(), *compressed), ("conv1.npy", false));
+    assert_eq!(a.to_f64(), vec![6.0, 8.0]);
+    let (name, compressed, b) = &members[1];
+    assert_eq!((name.as_str(), *compressed), ("conv2.npy", true), "compressed stays compressed");
+    // 6x6 of v-18 pooled 2x2: bottom-right of each block.
+    let want: Vec<f64> = (0..3)
+        .flat_map(|i| (0..3).map(move |j| ((2 * i + 1) * 6 + 2 * j + 1) as f64 - 18.0))
+        .collect();
+    assert_eq!(b.to_f64(), want);
+
+    // info lists the members; a member that does not fit fails the whole
+    // archive and leaves no output.
+    let info = cnnops().arg("info").arg(&out).output().unwrap();
+    assert_eq!(json_lines(&info.stdout).len(), 2);
+    let bad = dir.path().join("bad.npz");
+    cnnops()
+        .args(["pool", "--size", "3"])
+        .arg(&input)
+        .arg(&bad)
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("conv1.npy"));
+    assert!(!bad.exists());
+    // In a batch, .npz files are found and written under the output dir.
+    let batch_out = dir.path().join("out");
+    cnnops().args(["relu", "--quiet", "--out-dir"]).arg(&batch_out).arg(&input).assert().success();
+    assert_eq!(
+        npz_members(&batch_out.join("acts.npz"))[0].2.to_f64(),
+        vec![1.0, 0.0, 3.0, 0.0, 0.0, 6.0, 0.0, 8.0]
+    );
+}
