@@ -10,7 +10,7 @@
 use crate::cli::CommonArgs;
 use crate::cmd::Job;
 use crate::exit::{Exit, UsageError};
-use crate::npy::{self, npz};
+use crate::npy;
 use crate::report::{Report, display_path, emit};
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -247,9 +247,4 @@ fn prepare(job: &Job, dry_run: bool) -> Result<()> {
             .with_context(|| format!("{}: cannot create directory", display_path(dir)))?;
     }
     Ok(())
-}
-
-/// True for a path this batch code can read (`.npy` or `.npz`).
-pub fn is_array_file(path: &Path) -> bool {
-    npz::is_npz(path) || path.extension().is_some_and(|e| e.eq_ignore_ascii_case("npy"))
 }
