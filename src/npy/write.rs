@@ -179,6 +179,7 @@ impl Output {
             Target::File { writer, dest } => {
                 let tmp =
                     writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;
+                keep_permissions(&tmp, &dest);
                 tmp.persist(&dest).map_err(|e| e.error).context("cannot rename into place")?;
                 Ok(())
             }
@@ -186,10 +187,20 @@ impl Output {
                 let writer = zip.finish().context("cannot write the archive")?;
                 let tmp =
                     writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;
+                keep_permissions(&tmp, &dest);
                 tmp.persist(&dest).map_err(|e| e.error).context("cannot rename into place")?;
                 Ok(())
             }
         }
+    }
+}
+
+/// An output that replaces an existing file keeps that file's permission
+/// bits (as `cp` onto an existing file does); a new one gets 0666 less the
+/// umask. Best effort: a failure here only means default permissions.
+fn keep_permissions(tmp: &tempfile::NamedTempFile, dest: &Path) {
+    if let Ok(meta) = fs::metadata(dest) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
     }
 }
 
