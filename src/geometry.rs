@@ -140,13 +140,35 @@ impl AxisGeometry {
             output -= 1;
         }
         let g = AxisGeometry { input, kernel, stride, dilation, pad_begin, pad_end, output };
-        for o in 0..output {
+        let in_padding = |o: usize| {
+            err(format!(
+                "window {o} (cells {} to {} of the padded input) lies wholly in padding",
+                o * stride,
+                o * stride + effective - 1
+            ))
+        };
+        // Window starts only grow, so a window lying before or after the
+        // input can only be the first or the last one. When the input is at
+        // least as long as the dilation, a window overlapping the input
+        // always has a tap on it (taps are D apart), so those two checks
+        // are all there is: O(1) whatever the output length.
+        for o in [0, output - 1] {
             if g.taps(o).is_empty() {
+                return Err(in_padding(o));
+            }
+        }
+        if input < dilation {
+            // Taps can jump over the whole input: check every window, up to
+            // a bound that no practical geometry comes near.
+            const MAX_CHECKED: usize = 1 << 24;
+            if output > MAX_CHECKED {
                 return Err(err(format!(
-                    "window {o} (cells {} to {} of the padded input) lies wholly in padding",
-                    o * stride,
-                    o * stride + effective - 1
+                    "{output} windows with a dilation of {dilation} over {input} cells: too many \
+                     to check that each touches real data"
                 )));
+            }
+            if let Some(o) = (0..output).find(|&o| g.taps(o).is_empty()) {
+                return Err(in_padding(o));
             }
         }
         Ok(g)
@@ -293,6 +315,12 @@ mod tests {
         assert!(AxisGeometry::new(5, 2, 2, 1, AxisPad::SameUpper, true).is_err());
         assert!(AxisGeometry::new(5, 2, 2, 1, AxisPad::Valid, true).is_err());
         assert!(AxisGeometry::new(usize::MAX, 2, 1, usize::MAX, explicit(0, 0), false).is_err());
+        // A huge window and padding: answered at once, not by visiting
+        // 10^12 windows.
+        let big = 1_000_000_000_000;
+        let g = AxisGeometry::new(5, big, 1, 1, explicit(big - 1, big - 1), false).unwrap();
+        assert_eq!(g.output, big + 4);
+        assert!(AxisGeometry::new(1, big, 1, 2, explicit(0, 2 * big), false).is_err());
     }
 
     #[test]

@@ -164,6 +164,21 @@ pub fn plan(args: &PoolArgs, header: &NpyHeader) -> Result<PoolPlan> {
     for (i, g) in axes.iter().enumerate() {
         out_shape[split.first_spatial + i] = g.output;
     }
+    // Padding can make the output larger than the input (a 3-D window with
+    // full padding gives up to 8x), but never by much more unless windows
+    // are far larger than the data: refuse what would otherwise be an
+    // attempt to write terabytes.
+    let out_len = out_shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let limit = header.len.saturating_mul(8).saturating_add(1 << 24);
+    match out_len {
+        Some(n) if n <= limit => {}
+        _ => usage_bail!(
+            "the output would have {} elements from an input of {}: the window or padding is \
+             far larger than the data",
+            out_len.map_or("more than 2^64".to_string(), |n| n.to_string()),
+            header.len
+        ),
+    }
     let in_dtype = header.descr.dtype;
     let out_dtype = match mode {
         Mode::Avg { .. } | Mode::Lp { .. } if !in_dtype.is_float() => DType::F64,
