@@ -100,6 +100,20 @@ impl AxisGeometry {
         if input == 0 {
             return Err(err("cannot pool an axis of length 0".into()));
         }
+        // Far beyond any real array; keeps every later product and the
+        // signed window arithmetic well inside 64 bits.
+        const MAX_VALUE: usize = 1 << 40;
+        for (name, v) in [("window size", kernel), ("stride", stride), ("dilation", dilation)]
+            .into_iter()
+            .chain(match pad {
+                AxisPad::Explicit { begin, end } => vec![("padding", begin), ("padding", end)],
+                _ => vec![],
+            })
+        {
+            if v > MAX_VALUE {
+                return Err(err(format!("{name} {v} is too large (at most 2^40)")));
+            }
+        }
         let effective = (kernel - 1)
             .checked_mul(dilation)
             .and_then(|x| x.checked_add(1))

@@ -101,7 +101,7 @@ pub fn plan(args: &PoolArgs, header: &NpyHeader) -> Result<PoolPlan> {
         usage_bail!("--indices only applies to --mode max");
     }
     if let (Some(i), Some(o)) = (&args.indices, &args.common.paths.get(1))
-        && i == *o
+        && crate::npy::write::same_destination(i, o)
     {
         usage_bail!("--indices and the output are the same file");
     }
@@ -214,11 +214,18 @@ pub fn run(args: &PoolArgs, job: &Job) -> Result<Vec<Report>> {
 /// Plans, reports and (given an output) computes one array.
 fn one(args: &PoolArgs, input: &mut Input, job: &Job, out: Option<&mut Output>) -> Result<Report> {
     let name = display_path(&input.path);
-    let plan = plan(args, &input.header).map_err(|e| e.context(name))?;
+    let plan = plan(args, &input.header).map_err(|e| e.context(name.clone()))?;
     let mut report = report(&plan, job, &input.header, args);
     report.dry_run = args.common.dry_run;
     if let Some(out) = out {
         let idx = match &args.indices {
+            Some(_) if input.path != job.input => {
+                // An .npz member: one --indices file cannot hold them all.
+                return Err(crate::exit::UsageError(format!(
+                    "{name}: --indices writes one .npy file, so it cannot be used with an .npz input"
+                ))
+                .into());
+            }
             Some(p) => Some(super::create_output(p)?),
             None => None,
         };

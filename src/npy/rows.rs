@@ -130,17 +130,25 @@ impl<T: Element> RowSource<T> for StreamRows<'_, T> {
             self.buf_lo = lo;
         }
         if hi > self.next {
-            let old = self.buf.len();
-            let add = (hi - self.next) * self.row_len;
-            self.buf.resize(old + add, T::zeroed());
-            let bytes = bytemuck::cast_slice_mut::<T, u8>(&mut self.buf[old..]);
-            let got = read_full(&mut self.reader, bytes)?;
-            if got < bytes.len() {
-                let before = self.bytes_before(self.next) + got;
-                return Err(self.truncated(before));
-            }
-            if self.swap {
-                self.buf[old..].iter_mut().for_each(|x| *x = x.swap_bytes());
+            // Grow the buffer as data arrives, a chunk at a time, so a
+            // header that lies about its shape costs only the bytes that
+            // are really there.
+            const CHUNK_BYTES: usize = 16 << 20;
+            let per_chunk = (CHUNK_BYTES / size_of::<T>()).max(1);
+            let want = (hi - lo) * self.row_len + (lo - self.buf_lo) * self.row_len;
+            while self.buf.len() < want {
+                let old = self.buf.len();
+                let add = per_chunk.min(want - old);
+                self.buf.resize(old + add, T::zeroed());
+                let bytes = bytemuck::cast_slice_mut::<T, u8>(&mut self.buf[old..]);
+                let got = read_full(&mut self.reader, bytes)?;
+                if got < bytes.len() {
+                    let before = self.bytes_before(self.buf_lo) + old * size_of::<T>() + got;
+                    return Err(self.truncated(before));
+                }
+                if self.swap {
+                    self.buf[old..].iter_mut().for_each(|x| *x = x.swap_bytes());
+                }
             }
             self.next = hi;
         }

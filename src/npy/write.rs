@@ -99,6 +99,22 @@ impl Output {
     }
 }
 
+/// True when `a` and `b` name the same file, however spelled (`o.npy`,
+/// `./o.npy`, a symlink to it), whether or not it exists yet.
+pub fn same_destination(a: &Path, b: &Path) -> bool {
+    fn resolve(p: &Path) -> Option<PathBuf> {
+        if let Ok(c) = fs::canonicalize(p) {
+            return Some(c);
+        }
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(fs::canonicalize(parent).ok()?.join(p.file_name()?))
+    }
+    a == b || matches!((resolve(a), resolve(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// Where a symlinked output really goes: the output replaces the link's
 /// final target (as `cp` and `numpy.save` write through a link), and the
 /// link itself stays. A dangling link is replaced by the new file.

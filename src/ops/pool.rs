@@ -439,6 +439,9 @@ fn fold_plane<T: Element, A: Copy>(
 /// pixel's channel vector is already long enough to vectorise in place.
 const DIRECT_INNER: usize = 16;
 
+/// Largest stride whose rows are phase-split.
+const MAX_PHASES: usize = 8;
+
 /// One input row into one output row. A row is `L` pixels of `inner`
 /// elements (channels-last) or of one element (channels-first).
 ///
@@ -476,7 +479,9 @@ fn fold_row<T: Element, A: Copy>(
         return;
     }
     let s = g.stride;
-    if s == 1 || inner >= DIRECT_INNER {
+    // Phase splitting pays when the stride is small; a large stride (or
+    // one beyond the row) leaves few outputs, folded in place.
+    if s == 1 || inner >= DIRECT_INNER || s > MAX_PHASES || s > g.input {
         for t in 0..g.kernel {
             let outs = g.outputs_for_tap(t);
             if outs.is_empty() {
