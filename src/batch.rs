@@ -51,6 +51,11 @@ fn report_error(e: &anyhow::Error) -> Exit {
 }
 
 fn single_job(common: &CommonArgs) -> Result<Job> {
+    if common.shard.is_some() {
+        return Err(
+            UsageError("--shard splits the inputs of --out-dir; give --out-dir".into()).into()
+        );
+    }
     match common.paths.as_slice() {
         [input, output] => Ok(Job { input: input.clone(), output: Some(output.clone()) }),
         [input] if common.dry_run => Ok(Job { input: input.clone(), output: None }),
@@ -116,17 +121,21 @@ pub fn find_inputs(paths: &[PathBuf], skip: Option<&Path>) -> Result<Vec<Found>>
             found.push(Found { input: path.clone(), relative: keep_relative(path) });
             continue;
         }
+        // Outputs must not be read back as inputs: leave out the output
+        // directory's subtree, but only when it lies strictly inside the
+        // walked directory. An output directory that is the walked one (an
+        // in-place batch) or one of its ancestors contains every input.
+        let walked = path.canonicalize().ok();
+        let skip =
+            skip.as_ref().filter(|s| walked.as_ref().is_some_and(|w| s.starts_with(w) && *s != w));
         let walker = walkdir::WalkDir::new(path).follow_links(false).sort_by_file_name();
         for entry in walker {
             let entry = entry.with_context(|| format!("{}: cannot walk", display_path(path)))?;
             let p = entry.path();
-            if let Some(skip) = &skip {
-                if entry.file_type().is_dir() && p.canonicalize().is_ok_and(|c| c == *skip) {
-                    continue;
-                }
-                if p.canonicalize().is_ok_and(|c| c.starts_with(skip)) {
-                    continue;
-                }
+            if let Some(skip) = skip
+                && p.canonicalize().is_ok_and(|c| c.starts_with(skip))
+            {
+                continue;
             }
             let is_array = p
                 .extension()

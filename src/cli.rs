@@ -186,7 +186,7 @@ pub struct PoolArgs {
     pub mode: ModeArg,
 
     /// Norm order for --mode lp
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
     pub p: Option<f64>,
 
     /// With --mode avg, divide by every window cell inside the padded

@@ -73,6 +73,13 @@ pub fn run_job(job: &Job, dry_run: bool, each: &ArrayFn<'_>) -> Result<Vec<Repor
         Some(p) if !dry_run => p,
         _ => return Ok(vec![each(&mut input, None)?]),
     };
+    if npz::is_npz(out_path) {
+        return Err(UsageError(format!(
+            "{}: the output is named .npz but the input is one .npy array; name it *.npy",
+            display_path(out_path)
+        ))
+        .into());
+    }
     let mut out = create_output(out_path)?;
     let report = each(&mut input, Some(&mut out))?;
     out.commit().with_context(|| display_path(out_path))?;

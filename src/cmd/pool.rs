@@ -101,7 +101,7 @@ pub fn plan(args: &PoolArgs, header: &NpyHeader) -> Result<PoolPlan> {
         usage_bail!("--indices only applies to --mode max");
     }
     if let (Some(i), Some(o)) = (&args.indices, &args.common.paths.get(1))
-        && i == *o
+        && crate::npy::write::same_destination(i, o)
     {
         usage_bail!("--indices and the output are the same file");
     }
@@ -164,6 +164,21 @@ pub fn plan(args: &PoolArgs, header: &NpyHeader) -> Result<PoolPlan> {
     for (i, g) in axes.iter().enumerate() {
         out_shape[split.first_spatial + i] = g.output;
     }
+    // Padding can make the output larger than the input (a 3-D window with
+    // full padding gives up to 8x), but never by much more unless windows
+    // are far larger than the data: refuse what would otherwise be an
+    // attempt to write terabytes.
+    let out_len = out_shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d));
+    let limit = header.len.saturating_mul(8).saturating_add(1 << 24);
+    match out_len {
+        Some(n) if n <= limit => {}
+        _ => usage_bail!(
+            "the output would have {} elements from an input of {}: the window or padding is \
+             far larger than the data",
+            out_len.map_or("more than 2^64".to_string(), |n| n.to_string()),
+            header.len
+        ),
+    }
     let in_dtype = header.descr.dtype;
     let out_dtype = match mode {
         Mode::Avg { .. } | Mode::Lp { .. } if !in_dtype.is_float() => DType::F64,
@@ -199,11 +214,18 @@ pub fn run(args: &PoolArgs, job: &Job) -> Result<Vec<Report>> {
 /// Plans, reports and (given an output) computes one array.
 fn one(args: &PoolArgs, input: &mut Input, job: &Job, out: Option<&mut Output>) -> Result<Report> {
     let name = display_path(&input.path);
-    let plan = plan(args, &input.header).map_err(|e| e.context(name))?;
+    let plan = plan(args, &input.header).map_err(|e| e.context(name.clone()))?;
     let mut report = report(&plan, job, &input.header, args);
     report.dry_run = args.common.dry_run;
     if let Some(out) = out {
         let idx = match &args.indices {
+            Some(_) if input.path != job.input => {
+                // An .npz member: one --indices file cannot hold them all.
+                return Err(crate::exit::UsageError(format!(
+                    "{name}: --indices writes one .npy file, so it cannot be used with an .npz input"
+                ))
+                .into());
+            }
             Some(p) => Some(super::create_output(p)?),
             None => None,
         };

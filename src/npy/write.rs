@@ -99,6 +99,22 @@ impl Output {
     }
 }
 
+/// True when `a` and `b` name the same file, however spelled (`o.npy`,
+/// `./o.npy`, a symlink to it), whether or not it exists yet.
+pub fn same_destination(a: &Path, b: &Path) -> bool {
+    fn resolve(p: &Path) -> Option<PathBuf> {
+        if let Ok(c) = fs::canonicalize(p) {
+            return Some(c);
+        }
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(fs::canonicalize(parent).ok()?.join(p.file_name()?))
+    }
+    a == b || matches!((resolve(a), resolve(b)), (Some(x), Some(y)) if x == y)
+}
+
 /// Where a symlinked output really goes: the output replaces the link's
 /// final target (as `cp` and `numpy.save` write through a link), and the
 /// link itself stays. A dangling link is replaced by the new file.
@@ -179,6 +195,7 @@ impl Output {
             Target::File { writer, dest } => {
                 let tmp =
                     writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;
+                keep_permissions(&tmp, &dest);
                 tmp.persist(&dest).map_err(|e| e.error).context("cannot rename into place")?;
                 Ok(())
             }
@@ -186,10 +203,20 @@ impl Output {
                 let writer = zip.finish().context("cannot write the archive")?;
                 let tmp =
                     writer.into_inner().map_err(|e| e.into_error()).context("cannot write")?;
+                keep_permissions(&tmp, &dest);
                 tmp.persist(&dest).map_err(|e| e.error).context("cannot rename into place")?;
                 Ok(())
             }
         }
+    }
+}
+
+/// An output that replaces an existing file keeps that file's permission
+/// bits (as `cp` onto an existing file does); a new one gets 0666 less the
+/// umask. Best effort: a failure here only means default permissions.
+fn keep_permissions(tmp: &tempfile::NamedTempFile, dest: &Path) {
+    if let Ok(meta) = fs::metadata(dest) {
+        let _ = tmp.as_file().set_permissions(meta.permissions());
     }
 }
 

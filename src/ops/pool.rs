@@ -261,30 +261,35 @@ pub fn mean_planes<T: Element>(
         return;
     }
     let start = planes.start;
-    let finish = move |a: usize, acc: &[f64], plane: &mut [T::Mean]| {
-        let row = g2.output * inner;
-        for (b, (acc_row, out_row)) in
-            acc.chunks_exact(row).zip(plane.chunks_exact_mut(row)).enumerate()
-        {
-            for (c, (acc_px, out_px)) in
-                acc_row.chunks_exact(inner).zip(out_row.chunks_exact_mut(inner)).enumerate()
+    // Divisors of the last axis, computed once: per element they would
+    // cost more than the sums themselves for channels-first data.
+    let include_pad = matches!(mode, Mode::Avg { count_include_pad: true });
+    let counts2: Vec<f64> = (0..g2.output).map(|c| g2.count(c, include_pad) as f64).collect();
+    let counts2 = &counts2;
+    let finish = move |a: usize, acc: &[f64], plane: &mut [T::Mean]| match mode {
+        Mode::Avg { .. } => {
+            let row = g2.output * inner;
+            let n0 = g0.count(a, include_pad) as f64;
+            for (b, (acc_row, out_row)) in
+                acc.chunks_exact(row).zip(plane.chunks_exact_mut(row)).enumerate()
             {
-                let scale = match mode {
-                    Mode::Avg { count_include_pad: inc } => {
-                        1.0 / (g0.count(a, inc) * g1.count(b, inc) * g2.count(c, inc)) as f64
+                let n01 = n0 * g1.count(b, include_pad) as f64;
+                for ((acc_px, out_px), &n2) in
+                    acc_row.chunks_exact(inner).zip(out_row.chunks_exact_mut(inner)).zip(counts2)
+                {
+                    let n = n01 * n2;
+                    for (&s, o) in acc_px.iter().zip(out_px) {
+                        *o = <T::Mean as Element>::from_f64(s / n);
                     }
-                    _ => 1.0,
-                };
-                for (&s, o) in acc_px.iter().zip(out_px) {
-                    let v = match mode {
-                        Mode::Avg { .. } => s * scale,
-                        Mode::Lp { p } => lp_root(s, p),
-                        Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
-                    };
-                    *o = <T::Mean as Element>::from_f64(v);
                 }
             }
         }
+        Mode::Lp { p } => {
+            for (&s, o) in acc.iter().zip(plane.iter_mut()) {
+                *o = <T::Mean as Element>::from_f64(lp_root(s, p));
+            }
+        }
+        Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
     };
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
         || (vec![0f64; plane_len], Vec::new()),
@@ -439,6 +444,9 @@ fn fold_plane<T: Element, A: Copy>(
 /// pixel's channel vector is already long enough to vectorise in place.
 const DIRECT_INNER: usize = 16;
 
+/// Largest stride whose rows are phase-split.
+const MAX_PHASES: usize = 8;
+
 /// One input row into one output row. A row is `L` pixels of `inner`
 /// elements (channels-last) or of one element (channels-first).
 ///
@@ -476,7 +484,9 @@ fn fold_row<T: Element, A: Copy>(
         return;
     }
     let s = g.stride;
-    if s == 1 || inner >= DIRECT_INNER {
+    // Phase splitting pays when the stride is small; a large stride (or
+    // one beyond the row) leaves few outputs, folded in place.
+    if s == 1 || inner >= DIRECT_INNER || s > MAX_PHASES || s > g.input {
         for t in 0..g.kernel {
             let outs = g.outputs_for_tap(t);
             if outs.is_empty() {

@@ -9,5 +9,6 @@ mod fixtures;
 mod memory;
 mod numpy;
 mod props;
+mod regressions;
 mod relu_pool;
 mod safety;

@@ -293,3 +293,22 @@ fn input_changing_size_while_read() {
     let want: Vec<f64> = x.to_f64().iter().map(|v| v.max(0.0)).collect();
     assert_eq!(y.to_f64(), want);
 }
+
+#[test]
+#[cfg(unix)]
+fn overwritten_output_keeps_its_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.npy");
+    std::fs::write(&input, npy_f32(&[2], &[-1.0, 1.0])).unwrap();
+    let out = dir.path().join("out.npy");
+    std::fs::write(&out, b"old").unwrap();
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o640)).unwrap();
+    cnnops().arg("relu").arg(&input).arg(&out).assert().success();
+    assert_eq!(std::fs::metadata(&out).unwrap().permissions().mode() & 0o777, 0o640);
+    let fresh = dir.path().join("fresh.npy");
+    cnnops().arg("relu").arg(&input).arg(&fresh).assert().success();
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode & 0o600, 0o600, "new outputs are readable and writable by their owner");
+    assert_ne!(mode, 0o600, "not tempfile's private 0600");
+}
