@@ -9,6 +9,7 @@
 //! and byte size are computed with overflow checks.
 
 use super::dtype::{DType, Descr};
+use super::rows::read_full;
 use anyhow::{Context, Result, bail};
 use ndarray_npy::npy::header::{Header, Layout, ParseHeaderError, ReadHeaderError};
 use py_literal::Value as PyValue;
@@ -231,20 +232,6 @@ pub fn quote(text: &str) -> String {
         }
     }
     out
-}
-
-/// Reads until `buf` is full or the input ends; returns the bytes read.
-fn read_full<R: Read>(reader: &mut R, buf: &mut [u8]) -> Result<usize> {
-    let mut got = 0;
-    while got < buf.len() {
-        match reader.read(&mut buf[got..]) {
-            Ok(0) => break,
-            Ok(n) => got += n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e).context("cannot read"),
-        }
-    }
-    Ok(got)
 }
 
 fn check_nesting(dict: &[u8]) -> Result<()> {
