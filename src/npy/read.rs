@@ -149,47 +149,6 @@ fn map_file(file: &File) -> io::Result<memmap2::Mmap> {
 }
 
 impl Input<'_> {
-    /// The elements in storage order (C order, or Fortran order when
-    /// `header.fortran`), native-endian. Borrowed from the memory map when
-    /// possible, converted into an owned buffer otherwise.
-    ///
-    /// # Errors
-    /// If `T` does not match the header's dtype, or the stream ends before
-    /// the data does.
-    pub fn elements<T: Element>(&mut self) -> Result<Cow<'_, [T]>> {
-        if T::DTYPE.size() != self.header.descr.dtype.size() {
-            bail!("internal error: element type does not match {}", self.header.descr.dtype);
-        }
-        let n = self.header.len;
-        let native = self.header.descr.is_native();
-        match &mut self.source {
-            Source::Mapped(map) => {
-                let start = self.header.header_bytes;
-                let bytes = &map[start..start + self.header.data_bytes];
-                match bytemuck::try_cast_slice::<u8, T>(bytes) {
-                    Ok(slice) if native => Ok(Cow::Borrowed(slice)),
-                    _ => {
-                        let mut v = vec![T::zeroed(); n];
-                        bytemuck::cast_slice_mut::<T, u8>(&mut v).copy_from_slice(bytes);
-                        if !native {
-                            v.iter_mut().for_each(|x| *x = x.swap_bytes());
-                        }
-                        Ok(Cow::Owned(v))
-                    }
-                }
-            }
-            Source::Stream(reader) => {
-                let mut v = read_elements::<T>(reader, n, self.header.data_bytes)?;
-                if !native {
-                    v.iter_mut().for_each(|x| *x = x.swap_bytes());
-                }
-                Ok(Cow::Owned(v))
-            }
-        }
-    }
-}
-
-impl Input<'_> {
     /// The data as rows of `row_len` elements (`total_rows` of them), in C
     /// order and native byte order: a slice of the memory map when the
     /// file allows it, a forward-only band reader otherwise. Fortran-order
@@ -207,13 +166,24 @@ impl Input<'_> {
             bail!("internal error: element type does not match {}", self.header.descr.dtype);
         }
         if self.header.fortran && self.header.shape.len() >= 2 {
+            // The whole array as one storage-order row, then reordered.
             let shape = self.header.shape.clone();
-            let data = self.elements::<T>()?;
-            let view = ndarray::ArrayView::from_shape(ndarray::IxDyn(&shape).f(), &data[..])
+            let mut storage = self.storage_rows::<T>(self.header.len, 1);
+            let data = storage.window(0, 1)?;
+            let view = ndarray::ArrayView::from_shape(ndarray::IxDyn(&shape).f(), data)
                 .context("data does not match its shape")?;
             let c_order: Vec<T> = view.iter().copied().collect();
             return Ok(Box::new(SliceRows::new(Cow::Owned(c_order), row_len)));
         }
+        Ok(self.storage_rows(row_len, total_rows))
+    }
+
+    /// Rows in storage order, native-endian, without reordering.
+    fn storage_rows<T: Element>(
+        &mut self,
+        row_len: usize,
+        total_rows: usize,
+    ) -> Box<dyn RowSource<T> + Send + '_> {
         let swap = !self.header.descr.is_native();
         let data_bytes = self.header.data_bytes;
         match &mut self.source {
@@ -221,55 +191,19 @@ impl Input<'_> {
                 let start = self.header.header_bytes;
                 let bytes = &map[start..start + data_bytes];
                 match bytemuck::try_cast_slice::<u8, T>(bytes) {
-                    Ok(slice) if !swap => {
-                        Ok(Box::new(SliceRows::new(Cow::Borrowed(slice), row_len)))
-                    }
-                    _ => Ok(Box::new(StreamRows::new(
+                    Ok(slice) if !swap => Box::new(SliceRows::new(Cow::Borrowed(slice), row_len)),
+                    _ => Box::new(StreamRows::new(
                         Box::new(io::Cursor::new(bytes)),
                         row_len,
                         total_rows,
                         swap,
                         data_bytes,
-                    ))),
+                    )),
                 }
             }
-            Source::Stream(reader) => Ok(Box::new(StreamRows::new(
-                Box::new(reader),
-                row_len,
-                total_rows,
-                swap,
-                data_bytes,
-            ))),
-        }
-    }
-}
-
-/// Reads `n` elements, growing the buffer as data arrives, so a header that
-/// lies about its shape on a pipe costs only the bytes actually sent.
-fn read_elements<T: Element>(r: &mut dyn Read, n: usize, data_bytes: usize) -> Result<Vec<T>> {
-    const CHUNK_BYTES: usize = 64 << 20;
-    let per_chunk = (CHUNK_BYTES / size_of::<T>()).max(1);
-    let mut v: Vec<T> = Vec::new();
-    while v.len() < n {
-        let old = v.len();
-        let take = per_chunk.min(n - old);
-        v.resize(old + take, T::zeroed());
-        let bytes = bytemuck::cast_slice_mut::<T, u8>(&mut v[old..]);
-        let mut got = 0;
-        while got < bytes.len() {
-            match r.read(&mut bytes[got..]) {
-                Ok(0) => break,
-                Ok(k) => got += k,
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(e).context("cannot read the data"),
+            Source::Stream(reader) => {
+                Box::new(StreamRows::new(Box::new(reader), row_len, total_rows, swap, data_bytes))
             }
         }
-        if got < bytes.len() {
-            bail!(
-                "truncated data: the header says {data_bytes} bytes of data, only {} follow",
-                old * size_of::<T>() + got
-            );
-        }
     }
-    Ok(v)
 }

@@ -1,7 +1,7 @@
 //! The element kernels and the element trait they are generic over.
 //!
 //! Each kernel is written once, generic over [`Element`]; the one `match`
-//! on the dtype that picks `T` lives in [`crate::npy::dispatch_dtype`].
+//! on the dtype that picks `T` lives in [`crate::dispatch_dtype`].
 //! Kernels never compute shapes: they receive a [`pool::PoolShape`] built
 //! from [`crate::geometry`].
 

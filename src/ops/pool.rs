@@ -4,8 +4,8 @@
 //! The input is seen as `outer × L0 × L1 × L2 × inner` in C order: `outer`
 //! is the product of the axes before the spatial ones (N, or N·C for
 //! channels-first), `inner` the product of those after (C for
-//! channels-last), and one- and two-dimensional windows are padded to three
-//! axes with length-1 axes in front. Each output *plane* (one `outer`
+//! channels-last), and one- and two-dimensional windows get length-1 axes
+//! (`1 × 1 × W`, `H × 1 × W`: see [`PoolShape::new`]). Each output *plane* (one `outer`
 //! index, one output index on axis 0) is an independent task for rayon.
 //!
 //! Inside a plane, the loops run over window taps outside and over output
