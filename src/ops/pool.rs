@@ -227,18 +227,19 @@ pub fn minmax_planes<T: Element>(
     if plane_len == 0 {
         return;
     }
-    let o0 = shape.axes[0].output;
-    out.par_chunks_mut(plane_len).enumerate().for_each_init(Vec::new, |scratch, (k, plane)| {
-        let p = start + k;
-        let (map, row0) = shape.plane_input(rows, base, p);
-        if max {
-            plane.fill(T::LOWEST);
-            fold_plane(map, row0, plane, p % o0, shape, scratch, T::max_step);
-        } else {
-            plane.fill(T::HIGHEST);
-            fold_plane(map, row0, plane, p % o0, shape, scratch, T::min_step);
-        }
-    });
+    let plan = RowPlan::new(&shape.axes[2], shape.inner);
+    let seed = if max { T::LOWEST } else { T::HIGHEST };
+    out.par_chunks_mut(plane_len).enumerate().for_each_init(
+        || Folder::new(shape, &plan, seed, true),
+        |folder, (k, plane)| {
+            plane.fill(seed);
+            if max {
+                folder.fold(rows, base, start + k, plane, T::max_step, T::max_step);
+            } else {
+                folder.fold(rows, base, start + k, plane, T::min_step, T::min_step);
+            }
+        },
+    );
 }
 
 /// Average or Lp pooling of output planes `planes`; see [`minmax_planes`].
@@ -274,6 +275,13 @@ pub fn mean_planes<T: Element>(
                 acc.chunks_exact(row).zip(plane.chunks_exact_mut(row)).enumerate()
             {
                 let n01 = n0 * g1.count(b, include_pad) as f64;
+                if inner == 1 {
+                    // Channels-first: one pass along the row.
+                    for ((o, &s), &n2) in out_row.iter_mut().zip(acc_row).zip(counts2) {
+                        *o = <T::Mean as Element>::from_f64(s / (n01 * n2));
+                    }
+                    continue;
+                }
                 for ((acc_px, out_px), &n2) in
                     acc_row.chunks_exact(inner).zip(out_row.chunks_exact_mut(inner)).zip(counts2)
                 {
@@ -291,30 +299,35 @@ pub fn mean_planes<T: Element>(
         }
         Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
     };
+    let plan = RowPlan::new(&g2, inner);
+    let sum = |s: f64, t: f64| s + t;
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
-        || (vec![0f64; plane_len], Vec::new()),
-        |(acc, scratch), (k, plane)| {
+        || (vec![0f64; plane_len], Folder::new(shape, &plan, 0f64, false)),
+        |(acc, folder), (k, plane)| {
             let p = start + k;
-            let a = p % g0.output;
-            let (map, row0) = shape.plane_input(rows, base, p);
             acc.fill(0.0);
             match mode {
-                Mode::Avg { .. } => {
-                    fold_plane(map, row0, acc, a, shape, scratch, |s, x: T| s + x.to_f64())
-                }
+                Mode::Avg { .. } => folder.fold(rows, base, p, acc, |s, x: T| s + x.to_f64(), sum),
                 Mode::Lp { p: 1.0 } => {
-                    fold_plane(map, row0, acc, a, shape, scratch, |s, x: T| s + x.to_f64().abs())
+                    folder.fold(rows, base, p, acc, |s, x: T| s + x.to_f64().abs(), sum)
                 }
-                Mode::Lp { p: 2.0 } => fold_plane(map, row0, acc, a, shape, scratch, |s, x: T| {
-                    let x = x.to_f64();
-                    s + x * x
-                }),
-                Mode::Lp { p } => fold_plane(map, row0, acc, a, shape, scratch, |s, x: T| {
-                    s + x.to_f64().abs().powf(p)
-                }),
+                Mode::Lp { p: 2.0 } => folder.fold(
+                    rows,
+                    base,
+                    p,
+                    acc,
+                    |s, x: T| {
+                        let x = x.to_f64();
+                        s + x * x
+                    },
+                    sum,
+                ),
+                Mode::Lp { p: norm } => {
+                    folder.fold(rows, base, p, acc, |s, x: T| s + x.to_f64().abs().powf(norm), sum)
+                }
                 Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
             }
-            finish(a, acc, plane);
+            finish(p % g0.output, acc, plane);
         },
     );
 }
@@ -401,6 +414,64 @@ fn check_lengths(input: usize, out: usize, shape: &PoolShape) {
     assert_eq!(out, shape.output_len(), "output length does not match the pool shape");
 }
 
+/// Per-worker state for folding output planes: the plan of the last axis
+/// (shared), phase scratch and, where windows overlap, the row cache.
+struct Folder<'s, T, A> {
+    shape: &'s PoolShape,
+    plan: &'s RowPlan,
+    scratch: Vec<T>,
+    cache: Option<RowCache<A>>,
+}
+
+impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
+    /// A folder; `cache` allows the row cache, which changes the order
+    /// values are combined in (rows first, then across rows). That keeps
+    /// max and min exact, but not a floating-point sum: `[MAX, 1]` over
+    /// `[-MAX, 1]` sums to 0 by rows and to 2 in window order, the order
+    /// PyTorch and NumPy use, so sums are never cached.
+    fn new(shape: &'s PoolShape, plan: &'s RowPlan, seed: A, cache: bool) -> Self {
+        let cache = if cache { RowCache::for_shape(shape, seed) } else { None };
+        Folder { shape, plan, scratch: Vec::new(), cache }
+    }
+
+    /// Folds every window of output plane `p` into `acc` (`O1·O2·inner`
+    /// accumulators, already seeded), reading `rows`, which start at global
+    /// row `base`. `f` folds one input value into an accumulator; `merge`
+    /// folds a partial result (a row already reduced along the last axis)
+    /// into one, and must agree with `f`: for max and min it is `f`
+    /// itself, for sums it is `+`.
+    #[inline(always)]
+    fn fold(
+        &mut self,
+        rows: &[T],
+        base: usize,
+        p: usize,
+        acc: &mut [A],
+        f: impl Fn(A, T) -> A + Copy,
+        merge: impl Fn(A, A) -> A + Copy,
+    ) {
+        match &mut self.cache {
+            Some(cache) => fold_plane_cached(
+                rows,
+                base,
+                p,
+                acc,
+                self.shape,
+                self.plan,
+                &mut self.scratch,
+                cache,
+                f,
+                merge,
+            ),
+            None => {
+                let (map, row0) = self.shape.plane_input(rows, base, p);
+                let a = p % self.shape.axes[0].output;
+                fold_plane(map, row0, acc, a, self.shape, self.plan, &mut self.scratch, f)
+            }
+        }
+    }
+}
+
 /// Folds every window of output plane `a` into `acc` (`O1·O2·inner`
 /// accumulators, already seeded). `map` holds the rows of one input map
 /// from map-local row `row0` on; `scratch` is reusable working memory.
@@ -408,6 +479,7 @@ fn check_lengths(input: usize, out: usize, shape: &PoolShape) {
 /// Compiled for several instruction sets (AVX-512, AVX2, SSE4.1, baseline)
 /// and picked at run time, so the auto-vectorised inner loops use the
 /// widest vectors the CPU has without per-CPU build flags.
+#[allow(clippy::too_many_arguments)]
 #[multiversion(targets(
     "x86_64+avx512f+avx512bw+avx2+fma",
     "x86_64+avx2+fma",
@@ -420,6 +492,7 @@ fn fold_plane<T: Element, A: Copy>(
     acc: &mut [A],
     a: usize,
     shape: &PoolShape,
+    plan: &RowPlan,
     scratch: &mut Vec<T>,
     f: impl Fn(A, T) -> A + Copy,
 ) {
@@ -433,7 +506,118 @@ fn fold_plane<T: Element, A: Copy>(
             for t1 in g1.taps(b) {
                 let j = g1.cell(b, t1);
                 let in_row = &map[((i - row0) * g1.input + j) * row_len..][..row_len];
-                fold_row(in_row, out_row, &g2, inner, scratch, f);
+                fold_row(plan, in_row, out_row, &g2, scratch, f);
+            }
+        }
+    }
+}
+
+/// Rows already reduced along the last axis, kept while the windows that
+/// overlap them are folded: with a 3×3 window and stride 2 over
+/// channels-first maps, each input row is reduced once instead of one and
+/// a half times, and the vertical step is a few contiguous passes.
+///
+/// Folding each row first and then the rows in window order keeps the
+/// window order of the whole fold (row-major, first tap first), so ties
+/// and the NaN rules are those of the direct fold.
+///
+/// Direct mapped: row `(i, j)` of a map (axis-0 cell `i`, axis-1 cell `j`)
+/// lives in slot `(i mod E0)·E1 + j mod E1`, where `E` is the window extent
+/// clipped to the axis, so the rows of one window never share a slot.
+struct RowCache<A> {
+    data: Vec<A>,
+    /// Global key of the row each slot holds (`usize::MAX`: none).
+    tags: Vec<usize>,
+    /// Slots of the window being folded, in window order.
+    order: Vec<usize>,
+    e0: usize,
+    e1: usize,
+    seed: A,
+}
+
+/// Largest cache, in bytes, before the direct fold is used instead.
+const CACHE_BYTES: usize = 8 << 20;
+
+impl<A: Copy> RowCache<A> {
+    /// A cache for `shape`, or `None` where it does not pay: pixels long
+    /// enough for the direct fold to vectorise, windows that do not
+    /// overlap, or a cache that would not fit in [`CACHE_BYTES`].
+    fn for_shape(shape: &PoolShape, seed: A) -> Option<Self> {
+        let [g0, g1, g2] = shape.axes;
+        let extent = |g: &AxisGeometry| ((g.kernel - 1) * g.dilation + 1).min(g.input);
+        let overlaps = |g: &AxisGeometry| g.output > 1 && extent(g) > g.stride;
+        if shape.inner >= DIRECT_INNER || !(overlaps(&g0) || overlaps(&g1)) {
+            return None;
+        }
+        let (e0, e1) = (extent(&g0), extent(&g1));
+        let row = g2.output * shape.inner;
+        let slots = e0.checked_mul(e1)?;
+        if slots.checked_mul(row)?.checked_mul(size_of::<A>())? > CACHE_BYTES {
+            return None;
+        }
+        Some(RowCache {
+            data: vec![seed; slots * row],
+            tags: vec![usize::MAX; slots],
+            order: Vec::new(),
+            e0,
+            e1,
+            seed,
+        })
+    }
+}
+
+/// [`fold_plane`] through a [`RowCache`]: for each output row of plane
+/// `p`, reduce the input rows of its window along the last axis (once per
+/// row while the cache holds it), then merge them in window order.
+#[allow(clippy::too_many_arguments)]
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx2+fma",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn fold_plane_cached<T: Element, A: Copy>(
+    rows: &[T],
+    base: usize,
+    p: usize,
+    acc: &mut [A],
+    shape: &PoolShape,
+    plan: &RowPlan,
+    scratch: &mut Vec<T>,
+    cache: &mut RowCache<A>,
+    f: impl Fn(A, T) -> A + Copy,
+    merge: impl Fn(A, A) -> A + Copy,
+) {
+    let [g0, g1, g2] = shape.axes;
+    let (m, a) = (p / g0.output, p % g0.output);
+    let row_len = g2.input * shape.inner;
+    let out_row_len = g2.output * shape.inner;
+    let first = base * g1.input;
+    for (b, out_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
+        cache.order.clear();
+        for t0 in g0.taps(a) {
+            let i = g0.cell(a, t0);
+            for t1 in g1.taps(b) {
+                let j = g1.cell(b, t1);
+                let key = (m * g0.input + i) * g1.input + j;
+                let slot = (i % cache.e0) * cache.e1 + j % cache.e1;
+                if cache.tags[slot] != key {
+                    let reduced = &mut cache.data[slot * out_row_len..][..out_row_len];
+                    reduced.fill(cache.seed);
+                    let in_row = &rows[(key - first) * row_len..][..row_len];
+                    fold_row(plan, in_row, reduced, &g2, scratch, f);
+                    cache.tags[slot] = key;
+                }
+                cache.order.push(slot);
+            }
+        }
+        let part = |slot: usize| &cache.data[slot * out_row_len..][..out_row_len];
+        for group in cache.order.chunks(3) {
+            match *group {
+                [x] => pass1(out_row, part(x), merge),
+                [x, y] => pass2(out_row, part(x), part(y), merge),
+                [x, y, z] => pass3(out_row, part(x), part(y), part(z), merge),
+                _ => unreachable!("chunks of at most three"),
             }
         }
     }
@@ -447,11 +631,14 @@ const DIRECT_INNER: usize = 16;
 /// Largest stride whose rows are phase-split.
 const MAX_PHASES: usize = 8;
 
-/// One input row into one output row. A row is `L` pixels of `inner`
-/// elements (channels-last) or of one element (channels-first).
+/// How one input row is folded into one output row along the last axis.
+/// The same for every row of a shape, so it is worked out once.
+///
+/// A row is `L` pixels of `inner` elements (channels-last) or of one
+/// element (channels-first).
 ///
 /// With stride 1, tap `t` of every output reads one contiguous run of the
-/// row, so each tap is one vectorised pass over the whole output row.
+/// row, so each tap is one vectorised pass over the output row.
 ///
 /// With stride `S > 1` the pixels tap `t` reads for consecutive outputs
 /// are `S` apart, which does not vectorise for small pixels. So the row is
@@ -461,105 +648,267 @@ const MAX_PHASES: usize = 8;
 /// contiguous pass. Pixels of at least [`DIRECT_INNER`] elements are folded
 /// in place instead.
 ///
-/// The fold order per output element is the window order in every case,
-/// so ties and the NaN rules hold exactly.
+/// Over the *interior* (the outputs every tap reaches), taps are folded
+/// three at a time in one pass, so each output is loaded and stored once
+/// per three taps; the few edge outputs that padding cuts windows short
+/// for get one pass per tap. Either way each output folds its taps in
+/// window order, so ties and the NaN rules hold exactly.
+#[derive(Debug)]
+struct RowPlan {
+    kind: RowKind,
+    /// Taps that reach at least one output, in window order.
+    taps: Vec<TapRun>,
+    /// Outputs every tap in `taps` reaches (`0..0` if none).
+    interior: Range<usize>,
+    inner: usize,
+}
+
+#[derive(Debug)]
+enum RowKind {
+    /// One window over the whole row of single elements: a plain
+    /// reduction of `len` elements from `from`.
+    Whole { from: usize, len: usize },
+    /// Taps read the row itself (stride 1).
+    Contiguous,
+    /// Single elements, stride 2 or 3, a window of consecutive taps no
+    /// wider than two strides: each interior output folds its whole window
+    /// straight from the row in one pass (`K` and `S` are compile-time
+    /// constants there, so the compiler turns the strided reads into
+    /// shuffles), with no phase split. Output `c` reads from `from + c·S`.
+    Window { stride: usize, kernel: usize, from: isize },
+    /// Taps read the phases of the row.
+    Phased { stride: usize, phase_len: usize },
+    /// Each output pixel folded in place (long pixels, large strides).
+    Direct,
+}
+
+/// One tap: the outputs it reaches, and where in its source (the row, or
+/// the phase buffer) the pixel of output `c` starts: `origin + c·inner`.
+#[derive(Debug)]
+struct TapRun {
+    tap: usize,
+    outs: Range<usize>,
+    origin: isize,
+}
+
+impl RowPlan {
+    fn new(g: &AxisGeometry, inner: usize) -> RowPlan {
+        let s = g.stride;
+        let kind = if inner == 1 && g.output == 1 && g.dilation == 1 {
+            let taps = g.taps(0);
+            RowKind::Whole { from: g.cell(0, taps.start), len: taps.len() }
+        } else if s == 1 {
+            RowKind::Contiguous
+        } else if inner == 1 && g.dilation == 1 && matches!((s, g.kernel), (2, 2) | (2, 3) | (3, 3))
+        {
+            RowKind::Window { stride: s, kernel: g.kernel, from: -(g.pad_begin as isize) }
+        } else if inner >= DIRECT_INNER || s > MAX_PHASES || s > g.input {
+            RowKind::Direct
+        } else {
+            RowKind::Phased { stride: s, phase_len: g.input.div_ceil(s) * inner }
+        };
+        let taps: Vec<TapRun> = (0..g.kernel)
+            .filter_map(|t| {
+                let outs = g.outputs_for_tap(t);
+                let d = (t * g.dilation) as isize - g.pad_begin as isize;
+                let origin = match kind {
+                    RowKind::Phased { stride, phase_len } => {
+                        let (q, r) = (d.div_euclid(stride as isize), d.rem_euclid(stride as isize));
+                        r * phase_len as isize + q * inner as isize
+                    }
+                    _ => d * inner as isize,
+                };
+                (!outs.is_empty()).then_some(TapRun { tap: t, outs, origin })
+            })
+            .collect();
+        let lo = taps.iter().map(|t| t.outs.start).max().unwrap_or(0);
+        let hi = taps.iter().map(|t| t.outs.end).min().unwrap_or(0);
+        let interior = if lo < hi { lo..hi } else { 0..0 };
+        RowPlan { kind, taps, interior, inner }
+    }
+}
+
+/// One input row into one output row (see [`RowPlan`]).
 #[inline(always)]
 fn fold_row<T: Element, A: Copy>(
+    plan: &RowPlan,
     in_row: &[T],
     out_row: &mut [A],
     g: &AxisGeometry,
-    inner: usize,
     scratch: &mut Vec<T>,
-    f: impl Fn(A, T) -> A,
+    f: impl Fn(A, T) -> A + Copy,
 ) {
-    if inner == 1 && g.output == 1 && g.dilation == 1 {
-        // A whole-row window (global pooling): a plain reduction.
-        let taps = g.taps(0);
-        let k0 = g.cell(0, taps.start);
-        let mut acc = out_row[0];
-        for &x in &in_row[k0..k0 + taps.len()] {
-            acc = f(acc, x);
-        }
-        out_row[0] = acc;
-        return;
-    }
-    let s = g.stride;
-    // Phase splitting pays when the stride is small; a large stride (or
-    // one beyond the row) leaves few outputs, folded in place.
-    if s == 1 || inner >= DIRECT_INNER || s > MAX_PHASES || s > g.input {
-        for t in 0..g.kernel {
-            let outs = g.outputs_for_tap(t);
-            if outs.is_empty() {
-                continue;
+    let inner = plan.inner;
+    match plan.kind {
+        RowKind::Whole { from, len } => {
+            let mut acc = out_row[0];
+            for &x in &in_row[from..from + len] {
+                acc = f(acc, x);
             }
-            if s == 1 {
-                let k0 = g.cell(outs.start, t) * inner;
-                let src = &in_row[k0..k0 + outs.len() * inner];
-                let dst = &mut out_row[outs.start * inner..outs.end * inner];
-                for (d, &x) in dst.iter_mut().zip(src) {
-                    *d = f(*d, x);
-                }
-            } else {
-                for c in outs {
-                    let src = &in_row[g.cell(c, t) * inner..][..inner];
+            out_row[0] = acc;
+        }
+        RowKind::Direct => {
+            for tap in &plan.taps {
+                for c in tap.outs.clone() {
+                    let src = &in_row[g.cell(c, tap.tap) * inner..][..inner];
                     let dst = &mut out_row[c * inner..][..inner];
-                    for (d, &x) in dst.iter_mut().zip(src) {
-                        *d = f(*d, x);
+                    pass1(dst, src, f);
+                }
+            }
+        }
+        RowKind::Contiguous => fold_taps(plan, in_row, out_row, f),
+        RowKind::Window { stride, kernel, from } => {
+            // The interior outputs whose chunks lie wholly in the row; the
+            // rest (at most one more) and the edges go one by one.
+            let int = &plan.interior;
+            let first = from + (int.start * stride) as isize;
+            let span = if kernel > stride { 2 * stride } else { stride };
+            let room = (in_row.len() as isize - first).max(0) as usize;
+            let fits = if room >= span { (room - span) / stride + 1 } else { 0 };
+            let fused = int.start..int.start + int.len().min(fits);
+            if !fused.is_empty() {
+                let src = &in_row[first as usize..];
+                let dst = &mut out_row[fused.clone()];
+                match (stride, kernel) {
+                    (2, 2) => window_pass::<2, 2, _, _>(dst, src, f),
+                    (2, 3) => window_pass::<2, 3, _, _>(dst, src, f),
+                    (3, 3) => window_pass::<3, 3, _, _>(dst, src, f),
+                    _ => unreachable!("RowPlan::new picks these windows only"),
+                }
+            }
+            for c in (0..fused.start).chain(fused.end..g.output) {
+                for tap in plan.taps.iter().filter(|tap| tap.outs.contains(&c)) {
+                    out_row[c] = f(out_row[c], in_row[g.cell(c, tap.tap)]);
+                }
+            }
+        }
+        RowKind::Phased { stride: s, phase_len } => {
+            // Stale values past a phase's end are never read: taps only
+            // reach real pixels.
+            if scratch.len() < s * phase_len {
+                scratch.resize(s * phase_len, T::ZERO);
+            }
+            let phases = &mut scratch[..s * phase_len];
+            match inner {
+                1 => split_phases(in_row, phases, s, phase_len),
+                2 => split_phases(
+                    in_row.as_chunks::<2>().0,
+                    phases.as_chunks_mut::<2>().0,
+                    s,
+                    phase_len / 2,
+                ),
+                3 => split_phases(
+                    in_row.as_chunks::<3>().0,
+                    phases.as_chunks_mut::<3>().0,
+                    s,
+                    phase_len / 3,
+                ),
+                4 => split_phases(
+                    in_row.as_chunks::<4>().0,
+                    phases.as_chunks_mut::<4>().0,
+                    s,
+                    phase_len / 4,
+                ),
+                8 => split_phases(
+                    in_row.as_chunks::<8>().0,
+                    phases.as_chunks_mut::<8>().0,
+                    s,
+                    phase_len / 8,
+                ),
+                _ => {
+                    for (k, pixel) in in_row.chunks_exact(inner).enumerate() {
+                        let at = (k % s) * phase_len + (k / s) * inner;
+                        phases[at..at + inner].copy_from_slice(pixel);
                     }
                 }
             }
+            fold_taps(plan, phases, out_row, f);
         }
-        return;
     }
-    let phase_len = g.input.div_ceil(s) * inner;
-    scratch.clear();
-    scratch.resize(s * phase_len, T::ZERO);
-    match inner {
-        1 => split_phases(in_row, scratch, s, phase_len),
-        2 => split_phases(
-            in_row.as_chunks::<2>().0,
-            scratch.as_chunks_mut::<2>().0,
-            s,
-            phase_len / 2,
-        ),
-        3 => split_phases(
-            in_row.as_chunks::<3>().0,
-            scratch.as_chunks_mut::<3>().0,
-            s,
-            phase_len / 3,
-        ),
-        4 => split_phases(
-            in_row.as_chunks::<4>().0,
-            scratch.as_chunks_mut::<4>().0,
-            s,
-            phase_len / 4,
-        ),
-        8 => split_phases(
-            in_row.as_chunks::<8>().0,
-            scratch.as_chunks_mut::<8>().0,
-            s,
-            phase_len / 8,
-        ),
-        _ => {
-            for (k, pixel) in in_row.chunks_exact(inner).enumerate() {
-                let at = (k % s) * phase_len + (k / s) * inner;
-                scratch[at..at + inner].copy_from_slice(pixel);
+}
+
+/// The tap passes of a contiguous or phased row: interior outputs three
+/// taps per pass, edge outputs one tap per pass, each in window order.
+#[inline(always)]
+fn fold_taps<T: Copy, A: Copy>(
+    plan: &RowPlan,
+    src: &[T],
+    out_row: &mut [A],
+    f: impl Fn(A, T) -> A + Copy,
+) {
+    let inner = plan.inner;
+    let run = |tap: &TapRun, outs: &Range<usize>| -> &[T] {
+        let from = (tap.origin + (outs.start * inner) as isize) as usize;
+        &src[from..][..outs.len() * inner]
+    };
+    let int = &plan.interior;
+    if !int.is_empty() {
+        let dst = &mut out_row[int.start * inner..int.end * inner];
+        for group in plan.taps.chunks(3) {
+            match group {
+                [x] => pass1(dst, run(x, int), f),
+                [x, y] => pass2(dst, run(x, int), run(y, int), f),
+                [x, y, z] => pass3(dst, run(x, int), run(y, int), run(z, int), f),
+                _ => unreachable!("chunks of at most three"),
             }
         }
     }
-    for t in 0..g.kernel {
-        let outs = g.outputs_for_tap(t);
-        if outs.is_empty() {
-            continue;
+    for tap in &plan.taps {
+        let left = tap.outs.start..tap.outs.end.min(int.start);
+        let right = tap.outs.start.max(int.end)..tap.outs.end;
+        for outs in [left, right] {
+            if !outs.is_empty() {
+                pass1(&mut out_row[outs.start * inner..outs.end * inner], run(tap, &outs), f);
+            }
         }
-        let d = (t * g.dilation) as isize - g.pad_begin as isize;
-        let (q, r) = (d.div_euclid(s as isize), d.rem_euclid(s as isize) as usize);
-        let from = (outs.start as isize + q) as usize * inner;
-        let src = &scratch[r * phase_len..][from..from + outs.len() * inner];
-        let dst = &mut out_row[outs.start * inner..outs.end * inner];
-        for (acc, &x) in dst.iter_mut().zip(src) {
-            *acc = f(*acc, x);
+    }
+}
+
+/// `dst[c]` folds the `K` consecutive elements from `src[c·S]` on, in
+/// order: pixel `c·S + u` is `chunk[c][u]` for `u < S` and
+/// `chunk[c + 1][u − S]` after, indices the compiler knows, so the loop
+/// vectorises with shuffles. `src` must hold `dst.len()` chunks of `S`,
+/// plus one if `K > S`.
+#[inline(always)]
+fn window_pass<const S: usize, const K: usize, T: Copy, A: Copy>(
+    dst: &mut [A],
+    src: &[T],
+    f: impl Fn(A, T) -> A,
+) {
+    let n = dst.len();
+    let chunks = src.as_chunks::<S>().0;
+    let (here, next) = (&chunks[..n], &chunks[usize::from(K > S)..][..n]);
+    for ((d, a), b) in dst.iter_mut().zip(here).zip(next) {
+        let mut acc = *d;
+        for u in 0..K {
+            acc = f(acc, if u < S { a[u] } else { b[u - S] });
         }
+        *d = acc;
+    }
+}
+
+/// `dst[c] = f(dst[c], a[c])`: one contiguous pass the compiler
+/// vectorises (no bounds checks: zipped slices of equal length).
+#[inline(always)]
+fn pass1<T: Copy, A: Copy>(dst: &mut [A], a: &[T], f: impl Fn(A, T) -> A) {
+    for (d, &x) in dst.iter_mut().zip(a) {
+        *d = f(*d, x);
+    }
+}
+
+/// Two taps in one pass, in order.
+#[inline(always)]
+fn pass2<T: Copy, A: Copy>(dst: &mut [A], a: &[T], b: &[T], f: impl Fn(A, T) -> A) {
+    for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
+        *d = f(f(*d, x), y);
+    }
+}
+
+/// Three taps in one pass, in order.
+#[inline(always)]
+fn pass3<T: Copy, A: Copy>(dst: &mut [A], a: &[T], b: &[T], c: &[T], f: impl Fn(A, T) -> A) {
+    for (((d, &x), &y), &z) in dst.iter_mut().zip(a).zip(b).zip(c) {
+        *d = f(f(f(*d, x), y), z);
     }
 }
 

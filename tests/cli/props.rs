@@ -677,6 +677,52 @@ proptest! {
     }
 }
 
+/// An axis the channels-first fast paths take: single taps (dilation 1),
+/// strides 2 and 3 with windows of two or three taps (folded straight
+/// from the row), stride 1 (contiguous passes), and overlapping windows
+/// (the row cache), over lengths that leave partial chunks at the end.
+fn fast_axis(max_l: usize) -> impl Strategy<Value = (RefAxis, Axis)> {
+    (
+        1..=max_l,
+        select(vec![(2, 2), (2, 3), (3, 3), (1, 2), (1, 3), (2, 4), (3, 2)]),
+        pad_strategy(2),
+        any::<bool>(),
+    )
+        .prop_map(|(l, (s, k), pad, ceil)| {
+            let ceil = ceil && matches!(pad, Pad::Explicit(..));
+            Axis { l, k, s, d: 1, pad, ceil }
+        })
+        .prop_filter_map("geometry cnnops must refuse", |a| reference_axis(a).map(|r| (r, a)))
+}
+
+/// Channels-first cases (one element per pixel) of two and three spatial
+/// axes built from [`fast_axis`].
+fn fast_pool_case() -> impl Strategy<Value = (PoolCase, Data)> {
+    (2..=3usize)
+        .prop_flat_map(|n| {
+            let max_l = [0, 0, 19, 9][n];
+            (1..=3usize, vec(fast_axis(max_l), n), select(vec![1.0, 2.0, 3.0]))
+        })
+        .prop_map(|(outer, axes, p)| PoolCase { outer, inner: 1, axes, p })
+        .prop_flat_map(|case| {
+            let len = case.input_len();
+            (Just(case), data(len))
+        })
+}
+
+proptest! {
+    #![proptest_config(config(400))]
+
+    /// The fast paths for channels-first maps (windows folded straight
+    /// from the row, rows reduced once and cached, then merged in window
+    /// order) keep the reference's values bit for bit, including which of
+    /// -0.0 and 0.0 wins a tie and that NaN wins a window.
+    #[test]
+    fn props_channels_first_fast_paths_match_reference((case, input) in fast_pool_case()) {
+        dispatch!(&input, v => check_pool(&case, v))?;
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Property 3: ReLU
 // ---------------------------------------------------------------------------
