@@ -7,6 +7,7 @@
 
 pub mod pool;
 pub mod relu;
+pub mod stream;
 
 use crate::npy::DType;
 use half::f16;

@@ -6,6 +6,10 @@
 //! a branch-free select the compiler vectorises.
 
 use super::Element;
+use super::stream::{STREAM_BYTES, stream_map};
+use crate::npy::DType;
+use half::f16;
+use half::slice::HalfFloatSliceExt;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
@@ -59,13 +63,19 @@ pub fn relu<T: Element>(input: &[T], out: &mut [T], f: Relu<T>) {
     // One monomorphised loop per variant, so the `match` on the variant is
     // outside the loop and each loop is a plain vectorisable select.
     match (f.alpha, f.max) {
-        (None, None) => run(input, out, |x| if x.is_negative() { T::ZERO } else { x }),
-        (None, Some(m)) => run(input, out, |x| {
+        (Some(a), max) if T::DTYPE == DType::F16 => run(input, out, move |i: &[T], o: &mut [T]| {
+            let max = max.map(|m| bytemuck::cast::<T, f16>(m));
+            leaky_f16(bytemuck::cast_slice(i), bytemuck::cast_slice_mut(o), a, max)
+        }),
+        (None, None) => elementwise(input, out, |x| if x.is_negative() { T::ZERO } else { x }),
+        (None, Some(m)) => elementwise(input, out, move |x| {
             let y = if x.is_negative() { T::ZERO } else { x };
             if y.gt(m) { m } else { y }
         }),
-        (Some(a), None) => run(input, out, |x| if x.is_negative() { x.scale(a) } else { x }),
-        (Some(_), Some(_)) => run(input, out, |x| f.apply(x)),
+        (Some(a), None) => {
+            elementwise(input, out, move |x| if x.is_negative() { x.scale(a) } else { x })
+        }
+        (Some(_), Some(_)) => elementwise(input, out, move |x| f.apply(x)),
     }
 }
 
@@ -78,9 +88,20 @@ pub fn relu_in_place<T: Element>(data: &mut [T], f: Relu<T>) {
     });
 }
 
-#[inline(always)]
-fn run<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Sync + Copy) {
-    out.par_chunks_mut(CHUNK).zip(input.par_chunks(CHUNK)).for_each(|(o, i)| map(i, o, op));
+/// Runs `block` over matching pieces of `input` and `out` in parallel.
+fn run<T: Element>(input: &[T], out: &mut [T], block: impl Fn(&[T], &mut [T]) + Sync) {
+    out.par_chunks_mut(CHUNK).zip(input.par_chunks(CHUNK)).for_each(|(o, i)| block(i, o));
+}
+
+/// `out[k] = op(input[k])` in parallel. An output of [`STREAM_BYTES`] or
+/// more is written around the cache (see [`super::stream`]).
+fn elementwise<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Sync + Copy) {
+    let streamed = size_of_val(out) >= STREAM_BYTES;
+    run(input, out, |i, o| {
+        if !(streamed && stream_map(i, o, op)) {
+            map(i, o, op)
+        }
+    });
 }
 
 /// The element loop, compiled for several instruction sets and picked at
@@ -94,6 +115,45 @@ fn run<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Sync + Copy
 fn map<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Copy) {
     for (o, &x) in out.iter_mut().zip(input) {
         *o = op(x);
+    }
+}
+
+/// Leaky (and clipped) ReLU of float16, computed in float32 as
+/// [`Element::scale`] defines it, a block at a time: the conversions are
+/// vector instructions (F16C where the CPU has it), where converting each
+/// element alone is a scalar call. Values are the same bit for bit: the
+/// conversion to float32 is exact and the result is rounded once.
+fn leaky_f16(input: &[f16], out: &mut [f16], alpha: f64, max: Option<f16>) {
+    const N: usize = 1024;
+    let a = alpha as f32;
+    let mut wide = [0f32; N];
+    for (i, o) in input.chunks(N).zip(out.chunks_mut(N)) {
+        let wide = &mut wide[..i.len()];
+        i.convert_to_f32_slice(wide);
+        leaky_f32(wide, a, max.map(f16::to_f32));
+        o.convert_from_f32_slice(wide);
+    }
+}
+
+#[multiversion(targets(
+    "x86_64+avx512f+avx512bw+avx2+fma",
+    "x86_64+avx2+fma",
+    "x86_64+sse4.1",
+    "aarch64+neon"
+))]
+fn leaky_f32(data: &mut [f32], alpha: f32, max: Option<f32>) {
+    match max {
+        None => {
+            for x in data {
+                *x = if *x < 0.0 { *x * alpha } else { *x };
+            }
+        }
+        Some(m) => {
+            for x in data {
+                let y = if *x < 0.0 { *x * alpha } else { *x };
+                *x = if y > m { m } else { y };
+            }
+        }
     }
 }
 
@@ -124,6 +184,33 @@ mod tests {
         assert_eq!(&out[..4], &[-1.0, -0.0, 1.0, 6.0]);
         assert_eq!(out[1].to_bits(), (-0.0f64).to_bits());
         assert!(out[4].is_nan(), "NaN is not clipped");
+    }
+
+    /// Outputs above `STREAM_BYTES` take the streaming-store loop; NaN,
+    /// −0.0 and the clip must come through it unchanged, at an unaligned
+    /// start and length.
+    #[test]
+    fn streamed_outputs_keep_the_element_rules() {
+        let n = STREAM_BYTES / 4 + 1001;
+        let specials = [f32::NAN, -0.0, 0.0, -1.5, 7.0, f32::NEG_INFINITY, f32::INFINITY, 3.0];
+        let input: Vec<f32> = (0..n).map(|i| specials[(i * 7 + i / 5) % 8]).collect();
+        let mut out = vec![1.0f32; n + 1];
+        relu(&input[1..], &mut out[1..n], Relu { alpha: None, max: Some(6.0) });
+        for (k, (&x, &y)) in input[1..].iter().zip(&out[1..n]).enumerate() {
+            #[allow(clippy::manual_clamp)] // the rule spelled out, NaN passing through
+            let want = if x < 0.0 {
+                0.0
+            } else if x > 6.0 {
+                6.0
+            } else {
+                x
+            };
+            assert!(
+                (want.is_nan() && y.is_nan()) || want.to_bits() == y.to_bits(),
+                "element {k}: relu6({x}) gave {y}"
+            );
+        }
+        assert_eq!((out[0], out[n]), (1.0, 1.0), "nothing written outside the output");
     }
 
     #[test]
