@@ -8,6 +8,7 @@
 pub mod dtype;
 pub mod header;
 pub mod npz;
+pub mod pipe;
 pub mod read;
 pub mod rows;
 pub mod write;

@@ -50,6 +50,7 @@ pub fn is_stdio(path: &Path) -> bool {
 /// than its header says.
 pub fn open(path: &Path) -> Result<Input<'static>> {
     if is_stdio(path) {
+        super::pipe::grow_stdin();
         let mut stdin = io::stdin().lock();
         let header = read_header(&mut stdin)?;
         let source = Source::Stream(Box::new(io::BufReader::with_capacity(1 << 20, io::stdin())));

@@ -52,6 +52,7 @@ impl Output {
     /// (missing directory, no permission, read-only filesystem).
     pub fn create(path: &Path) -> Result<Output> {
         if path.as_os_str() == "-" {
+            super::pipe::grow_stdout();
             let w = BufWriter::with_capacity(BUF_BYTES, io::stdout());
             return Ok(Output { target: Target::Stdout(w), path: path.into() });
         }
