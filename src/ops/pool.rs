@@ -798,30 +798,10 @@ fn fold_row<T: Element, A: Copy>(
             let phases = &mut scratch[..s * phase_len];
             match inner {
                 1 => split_phases(in_row, phases, s, phase_len),
-                2 => split_phases(
-                    in_row.as_chunks::<2>().0,
-                    phases.as_chunks_mut::<2>().0,
-                    s,
-                    phase_len / 2,
-                ),
-                3 => split_phases(
-                    in_row.as_chunks::<3>().0,
-                    phases.as_chunks_mut::<3>().0,
-                    s,
-                    phase_len / 3,
-                ),
-                4 => split_phases(
-                    in_row.as_chunks::<4>().0,
-                    phases.as_chunks_mut::<4>().0,
-                    s,
-                    phase_len / 4,
-                ),
-                8 => split_phases(
-                    in_row.as_chunks::<8>().0,
-                    phases.as_chunks_mut::<8>().0,
-                    s,
-                    phase_len / 8,
-                ),
+                2 => split_pixels::<2, T>(in_row, phases, s, phase_len),
+                3 => split_pixels::<3, T>(in_row, phases, s, phase_len),
+                4 => split_pixels::<4, T>(in_row, phases, s, phase_len),
+                8 => split_pixels::<8, T>(in_row, phases, s, phase_len),
                 _ => {
                     for (k, pixel) in in_row.chunks_exact(inner).enumerate() {
                         let at = (k % s) * phase_len + (k / s) * inner;
@@ -921,6 +901,13 @@ fn pass3<T: Copy, A: Copy>(dst: &mut [A], a: &[T], b: &[T], c: &[T], f: impl Fn(
     for (((d, &x), &y), &z) in dst.iter_mut().zip(a).zip(b).zip(c) {
         *d = f(f(f(*d, x), y), z);
     }
+}
+
+/// [`split_phases`] over pixels of `N` elements: whole pixels move as one
+/// array, so the copy vectorises as it does for single elements.
+#[inline(always)]
+fn split_pixels<const N: usize, T: Copy>(row: &[T], out: &mut [T], s: usize, phase_len: usize) {
+    split_phases(row.as_chunks::<N>().0, out.as_chunks_mut::<N>().0, s, phase_len / N)
 }
 
 /// Splits `row` into `s` phases of `phase_len`: `out[r·phase_len + c] =
