@@ -5,6 +5,7 @@
 //! Kernels never compute shapes: they receive a [`pool::PoolShape`] built
 //! from [`crate::geometry`].
 
+pub mod float16;
 pub mod pool;
 pub mod relu;
 pub mod stream;
@@ -185,7 +186,8 @@ impl Element for f16 {
     }
     #[inline(always)]
     fn to_f64(self) -> f64 {
-        f16::to_f64(self)
+        // Branch-free, so sums over float16 vectorise (exact either way).
+        f64::from(float16::widen(self.to_bits()))
     }
     #[inline(always)]
     fn from_f64(x: f64) -> Self {

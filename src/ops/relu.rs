@@ -6,10 +6,10 @@
 //! a branch-free select the compiler vectorises.
 
 use super::Element;
+use super::float16;
 use super::stream::{STREAM_BYTES, stream_map};
 use crate::npy::DType;
 use half::f16;
-use half::slice::HalfFloatSliceExt;
 use multiversion::multiversion;
 use rayon::prelude::*;
 
@@ -63,10 +63,10 @@ pub fn relu<T: Element>(input: &[T], out: &mut [T], f: Relu<T>) {
     // One monomorphised loop per variant, so the `match` on the variant is
     // outside the loop and each loop is a plain vectorisable select.
     match (f.alpha, f.max) {
-        (Some(a), max) if T::DTYPE == DType::F16 => run(input, out, move |i: &[T], o: &mut [T]| {
+        (Some(a), max) if T::DTYPE == DType::F16 => {
             let max = max.map(|m| bytemuck::cast::<T, f16>(m));
-            leaky_f16(bytemuck::cast_slice(i), bytemuck::cast_slice_mut(o), a, max)
-        }),
+            leaky_f16(bytemuck::cast_slice(input), bytemuck::cast_slice_mut(out), a as f32, max)
+        }
         (None, None) => elementwise(input, out, |x| if x.is_negative() { T::ZERO } else { x }),
         (None, Some(m)) => elementwise(input, out, move |x| {
             let y = if x.is_negative() { T::ZERO } else { x };
@@ -119,41 +119,36 @@ fn map<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Copy) {
 }
 
 /// Leaky (and clipped) ReLU of float16, computed in float32 as
-/// [`Element::scale`] defines it, a block at a time: the conversions are
-/// vector instructions (F16C where the CPU has it), where converting each
-/// element alone is a scalar call. Values are the same bit for bit: the
-/// conversion to float32 is exact and the result is rounded once.
-fn leaky_f16(input: &[f16], out: &mut [f16], alpha: f64, max: Option<f16>) {
-    const N: usize = 1024;
-    let a = alpha as f32;
-    let mut wide = [0f32; N];
-    for (i, o) in input.chunks(N).zip(out.chunks_mut(N)) {
-        let wide = &mut wide[..i.len()];
-        i.convert_to_f32_slice(wide);
-        leaky_f32(wide, a, max.map(f16::to_f32));
-        o.convert_from_f32_slice(wide);
+/// [`Element::scale`] defines it (the product rounded once to float16):
+/// with the CPU's conversion instructions where it has them, else with the
+/// branch-free conversions of [`super::float16`], which vectorise too.
+/// Non-negative values and NaN pass through untouched.
+fn leaky_f16(input: &[f16], out: &mut [f16], alpha: f32, max: Option<f16>) {
+    if float16::has_hw() {
+        let stream = size_of_val(out) >= STREAM_BYTES;
+        run(input, out, |i, o| {
+            let (i, o) = (bytemuck::cast_slice(i), bytemuck::cast_slice_mut(o));
+            float16::leaky_hw(i, o, alpha, max.map(f16::to_bits), stream)
+        })
+    } else {
+        leaky_f16_portable(input, out, alpha, max)
     }
 }
 
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx2+fma",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
-fn leaky_f32(data: &mut [f32], alpha: f32, max: Option<f32>) {
+fn leaky_f16_portable(input: &[f16], out: &mut [f16], alpha: f32, max: Option<f16>) {
+    let leak = move |x: f16| {
+        if x.is_negative() {
+            f16::from_bits(float16::narrow(float16::widen(x.to_bits()) * alpha))
+        } else {
+            x
+        }
+    };
     match max {
-        None => {
-            for x in data {
-                *x = if *x < 0.0 { *x * alpha } else { *x };
-            }
-        }
-        Some(m) => {
-            for x in data {
-                let y = if *x < 0.0 { *x * alpha } else { *x };
-                *x = if y > m { m } else { y };
-            }
-        }
+        None => elementwise(input, out, leak),
+        Some(m) => elementwise(input, out, move |x| {
+            let y = leak(x);
+            if y.gt(m) { m } else { y }
+        }),
     }
 }
 
@@ -211,6 +206,55 @@ mod tests {
             );
         }
         assert_eq!((out[0], out[n]), (1.0, 1.0), "nothing written outside the output");
+    }
+
+    /// Both float16 leaky ReLU paths (the CPU's conversions where it has
+    /// them, and the portable one) against the one-element
+    /// definition (`Element::scale`, through `half`'s conversions), over
+    /// every float16 bit pattern, several slopes and with and without a
+    /// clip; the largest case repeats the patterns past `STREAM_BYTES` so
+    /// the streaming loop is covered too.
+    #[test]
+    fn float16_leaky_matches_the_definition_for_every_value() {
+        let all: Vec<f16> = (0..=u16::MAX).map(f16::from_bits).collect();
+        let cases = [
+            (0.01, None, 1),
+            (0.2, Some(6.0), 1),
+            (1.0 / 3.0, None, 1),
+            (-1.5, Some(1000.0), 1),
+            (0.0, None, 1),
+            (1e-7, None, 1),
+            (3e4, None, 1),
+            (0.1, None, STREAM_BYTES / (2 << 16) + 1),
+        ];
+        for (alpha, max, copies) in cases {
+            let f = Relu { alpha: Some(alpha), max: max.map(f16::from_f32) };
+            // Odd start and length (from the second element on), so the
+            // streamed output starts off a vector boundary.
+            let input: Vec<f16> =
+                all.iter().copied().cycle().skip(1).take(all.len() * copies - 2).collect();
+            let mut out = vec![f16::ZERO; input.len() + 1];
+            let out = &mut out[1..];
+            let mut portable = vec![f16::ZERO; input.len()];
+            relu(&input, out, f);
+            leaky_f16_portable(&input, &mut portable, alpha as f32, f.max);
+            for ((&x, &y), &z) in input.iter().zip(out.iter()).zip(&portable) {
+                assert_eq!(
+                    y.to_bits(),
+                    z.to_bits(),
+                    "the two paths differ at {:#06x}",
+                    x.to_bits()
+                );
+                let want = f.apply(x);
+                assert!(
+                    (want.is_nan() && y.is_nan()) || want.to_bits() == y.to_bits(),
+                    "alpha {alpha} max {max:?}: {:#06x} gave {:#06x}, want {:#06x}",
+                    x.to_bits(),
+                    y.to_bits(),
+                    want.to_bits()
+                );
+            }
+        }
     }
 
     #[test]
