@@ -68,11 +68,10 @@ pub fn narrow(f: f32) -> u16 {
 /// True where [`leaky_hw`] runs: x86-64 with AVX2 and F16C.
 pub fn has_hw() -> bool {
     #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("f16c")
-    }
+    return std::arch::is_x86_feature_detected!("avx2")
+        && std::arch::is_x86_feature_detected!("f16c");
     #[cfg(not(target_arch = "x86_64"))]
-    false
+    return false;
 }
 
 /// Leaky (and clipped) ReLU of float16 bits with the F16C conversion
@@ -89,6 +88,8 @@ pub fn leaky_hw(input: &[u16], out: &mut [u16], alpha: f32, max: Option<u16>, st
     assert!(has_hw(), "leaky_hw needs AVX2 and F16C");
     #[cfg(target_arch = "x86_64")]
     x86::leaky(input, out, alpha, max, stream);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (input, out, alpha, max, stream);
 }
 
 #[cfg(target_arch = "x86_64")]
