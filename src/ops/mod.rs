@@ -5,6 +5,22 @@
 //! Kernels never compute shapes: they receive a [`pool::PoolShape`] built
 //! from [`crate::geometry`].
 
+/// Compiles a function for several instruction sets (AVX-512, AVX2,
+/// SSE4.1, NEON, and the baseline) and picks one at run time, so its
+/// auto-vectorised loops use the widest vectors the CPU has without
+/// per-CPU build flags. The one list of targets for every kernel.
+macro_rules! vectorised {
+    ($item:item) => {
+        #[::multiversion::multiversion(targets(
+            "x86_64+avx512f+avx512bw+avx2+fma",
+            "x86_64+avx2+fma",
+            "x86_64+sse4.1",
+            "aarch64+neon"
+        ))]
+        $item
+    };
+}
+
 pub mod float16;
 pub mod pool;
 pub mod relu;

@@ -23,7 +23,6 @@
 
 use super::Element;
 use crate::geometry::{AxisGeometry, AxisPad};
-use multiversion::multiversion;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -472,20 +471,12 @@ impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
     }
 }
 
+vectorised! {
 /// Folds every window of output plane `a` into `acc` (`O1·O2·inner`
 /// accumulators, already seeded). `map` holds the rows of one input map
 /// from map-local row `row0` on; `scratch` is reusable working memory.
-///
-/// Compiled for several instruction sets (AVX-512, AVX2, SSE4.1, baseline)
-/// and picked at run time, so the auto-vectorised inner loops use the
-/// widest vectors the CPU has without per-CPU build flags.
+/// Compiled per instruction set (see `vectorised!` in `ops`).
 #[allow(clippy::too_many_arguments)]
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx2+fma",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
 fn fold_plane<T: Element, A: Copy>(
     map: &[T],
     row0: usize,
@@ -510,6 +501,7 @@ fn fold_plane<T: Element, A: Copy>(
             }
         }
     }
+}
 }
 
 /// Rows already reduced along the last axis, kept while the windows that
@@ -566,16 +558,11 @@ impl<A: Copy> RowCache<A> {
     }
 }
 
+vectorised! {
 /// [`fold_plane`] through a [`RowCache`]: for each output row of plane
 /// `p`, reduce the input rows of its window along the last axis (once per
 /// row while the cache holds it), then merge them in window order.
 #[allow(clippy::too_many_arguments)]
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx2+fma",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
 fn fold_plane_cached<T: Element, A: Copy>(
     rows: &[T],
     base: usize,
@@ -621,6 +608,7 @@ fn fold_plane_cached<T: Element, A: Copy>(
             }
         }
     }
+}
 }
 
 /// Below this many elements per pixel, strided rows are phase-split

@@ -10,7 +10,6 @@ use super::float16;
 use super::stream::{STREAM_BYTES, stream_map};
 use crate::npy::DType;
 use half::f16;
-use multiversion::multiversion;
 use rayon::prelude::*;
 
 /// A ReLU variant with its parameters already converted to the element
@@ -104,18 +103,14 @@ fn elementwise<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Syn
     });
 }
 
+vectorised! {
 /// The element loop, compiled for several instruction sets and picked at
-/// run time (see `ops::pool::fold_plane`).
-#[multiversion(targets(
-    "x86_64+avx512f+avx512bw+avx2+fma",
-    "x86_64+avx2+fma",
-    "x86_64+sse4.1",
-    "aarch64+neon"
-))]
+/// run time (see `vectorised!` in `ops`).
 fn map<T: Element>(input: &[T], out: &mut [T], op: impl Fn(T) -> T + Copy) {
     for (o, &x) in out.iter_mut().zip(input) {
         *o = op(x);
     }
+}
 }
 
 /// Leaky (and clipped) ReLU of float16, computed in float32 as
