@@ -639,14 +639,14 @@ fn fold_plane_cached<T: Element, A: Copy>(
 }
 }
 
-/// Channels-first maps whose rows split exactly into windows of `K = S`
-/// (2 or 3) cells, with no padding or dilation along them (2x2/2 pooling
-/// of even-width maps, 3x3/3 of widths divisible by 3). An axis-0 slice
-/// of such a map (one input row of a 2-D map, one plane of a 3-D map),
-/// read as a flat sequence, is then a sequence of whole windows: it is
-/// reduced along the last axis in one pass with no phase split and no
-/// per-row set-up, then the reduced rows are merged in window order, as
-/// [`RowCache`] does. Folded row by row through [`fold_row`], the short
+/// Channels-first maps whose rows split into windows of `K = S` (2 or 3)
+/// cells, with no padding or dilation along them (2x2/2 and 3x3/3
+/// pooling, with at most a few cells left over at a row's end). Each row
+/// is reduced along the last axis by one loop over its chunks of `S`,
+/// with no phase split and no seeded accumulator, and where rows have no
+/// leftover cells, an axis-0 slice of the map (one input row of a 2-D
+/// map, one plane of a 3-D map) is a single such run. The reduced rows
+/// are then merged in window order, as [`RowCache`] does. Folded row by row through [`fold_row`], the short
 /// channels-first rows of 1- and 2-byte types spent more in set-up and
 /// vector-loop epilogues than in the data (int8 NCHW 2x2/2: 1.8 GB/s).
 struct FlatRows<A> {
@@ -668,7 +668,7 @@ impl<A: Copy> FlatRows<A> {
             && g2.stride == k
             && g2.dilation == 1
             && g2.pad_begin == 0
-            && g2.input == g2.output * k;
+            && g2.output * k <= g2.input;
         // Every row of the map is in some window (no rows skipped).
         let dense = g1.stride <= (g1.kernel - 1) * g1.dilation + 1;
         let len = g1.input.checked_mul(g2.output)?;
@@ -693,24 +693,28 @@ fn fold_plane_flat<T: Element>(
     f: impl Fn(T, T) -> T + Copy,
 ) {
     let [g0, g1, g2] = shape.axes;
-    let slice_len = g1.input * g2.input;
-    let o2 = g2.output;
+    let (w, o2, k) = (g2.input, g2.output, flat.kernel);
+    let slice_len = g1.input * w;
+    // The whole slice in one pass where no row has cells past its last
+    // window; else row by row (the same loop, leftover cells skipped).
+    let (run, out_run) = if w == o2 * k { (slice_len, g1.input * o2) } else { (w, o2) };
     for t0 in g0.taps(a) {
         let i = g0.cell(a, t0);
         let slice = &map[(i - row0) * slice_len..][..slice_len];
-        let reduced = &mut flat.rows[..];
-        match flat.kernel {
-            2 => {
-                for (d, w) in reduced.iter_mut().zip(slice.as_chunks::<2>().0) {
-                    *d = f(w[0], w[1]);
+        for (src, dst) in slice.chunks_exact(run).zip(flat.rows.chunks_exact_mut(out_run)) {
+            match k {
+                2 => {
+                    for (d, win) in dst.iter_mut().zip(src.as_chunks::<2>().0) {
+                        *d = f(win[0], win[1]);
+                    }
                 }
-            }
-            3 => {
-                for (d, w) in reduced.iter_mut().zip(slice.as_chunks::<3>().0) {
-                    *d = f(f(w[0], w[1]), w[2]);
+                3 => {
+                    for (d, win) in dst.iter_mut().zip(src.as_chunks::<3>().0) {
+                        *d = f(f(win[0], win[1]), win[2]);
+                    }
                 }
+                _ => unreachable!("FlatRows::for_shape takes windows of 2 and 3"),
             }
-            _ => unreachable!("FlatRows::for_shape takes windows of 2 and 3"),
         }
         let row = |j: usize| &flat.rows[j * o2..][..o2];
         for (b, out_row) in acc.chunks_exact_mut(o2).enumerate() {
@@ -1082,43 +1086,48 @@ mod tests {
         for k in [2, 3] {
             let ax =
                 |l| AxisGeometry::new(l, k, k, 1, AxisPad::Explicit { begin: 0, end: 0 }, false);
-            let (a, b, c) = (ax(2 * k).unwrap(), ax(4 * k).unwrap(), ax(8 * k).unwrap());
-            // 2-D (rows are axis-0 slices) and 3-D (planes are).
-            for shape in [PoolShape::new(3, 1, &[b, c]), PoolShape::new(3, 1, &[a, b, c])] {
-                assert!(
-                    FlatRows::for_shape(&shape, 0f32).is_some(),
-                    "the shape takes the flat path"
-                );
-                let plane = shape.plane_len() * shape.axes[0].output;
-                for salt in 0..20 {
-                    let input: Vec<f32> = (0..shape.input_len())
-                        .map(|i| {
-                            let seed = i as u64 + 1 + ((salt as u64) << 32);
-                            let mut h = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                            h ^= h >> 31;
-                            let h = (h % 4099) as usize;
-                            if h.is_multiple_of(9) { values[2 + h % 2] } else { values[h % 2] }
-                        })
-                        .collect();
-                    let n = shape.output_len();
-                    let (mut fast, mut slow, mut idx) = (vec![0.0; n], vec![0.0; n], vec![0; n]);
-                    pool_minmax(&input, &shape, true, &mut fast);
-                    pool_argmax(&input, &shape, IndexScope::Map, &mut slow, &mut idx);
-                    let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                    assert_eq!(bits(&fast), bits(&slow), "max, k {k}, salt {salt}");
-                    // Min by the same definition: the first smallest, or first NaN.
-                    pool_minmax(&input, &shape, false, &mut fast);
-                    let negated: Vec<f32> =
-                        input.iter().map(|&x| if x.is_nan() { x } else { -x }).collect();
-                    pool_argmax(&negated, &shape, IndexScope::Map, &mut slow, &mut idx);
-                    for (k2, (&got, &at)) in fast.iter().zip(&idx).enumerate() {
-                        let m = k2 / plane;
-                        let want = input[m * shape.map_len() + at as usize];
-                        assert_eq!(
-                            got.to_bits(),
-                            want.to_bits(),
-                            "min, k {k}, salt {salt}, at {k2}"
-                        );
+            let (a, b) = (ax(2 * k).unwrap(), ax(4 * k).unwrap());
+            // 2-D (rows are axis-0 slices) and 3-D (planes are), rows of
+            // whole windows (one pass per slice) and with a cell left over
+            // (row by row).
+            for c in [ax(8 * k).unwrap(), ax(8 * k + 1).unwrap()] {
+                for shape in [PoolShape::new(3, 1, &[b, c]), PoolShape::new(3, 1, &[a, b, c])] {
+                    assert!(
+                        FlatRows::for_shape(&shape, 0f32).is_some(),
+                        "the shape takes the flat path"
+                    );
+                    let plane = shape.plane_len() * shape.axes[0].output;
+                    for salt in 0..20 {
+                        let input: Vec<f32> = (0..shape.input_len())
+                            .map(|i| {
+                                let seed = i as u64 + 1 + ((salt as u64) << 32);
+                                let mut h = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                                h ^= h >> 31;
+                                let h = (h % 4099) as usize;
+                                if h.is_multiple_of(9) { values[2 + h % 2] } else { values[h % 2] }
+                            })
+                            .collect();
+                        let n = shape.output_len();
+                        let (mut fast, mut slow, mut idx) =
+                            (vec![0.0; n], vec![0.0; n], vec![0; n]);
+                        pool_minmax(&input, &shape, true, &mut fast);
+                        pool_argmax(&input, &shape, IndexScope::Map, &mut slow, &mut idx);
+                        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert_eq!(bits(&fast), bits(&slow), "max, k {k}, salt {salt}");
+                        // Min by the same definition: the first smallest, or first NaN.
+                        pool_minmax(&input, &shape, false, &mut fast);
+                        let negated: Vec<f32> =
+                            input.iter().map(|&x| if x.is_nan() { x } else { -x }).collect();
+                        pool_argmax(&negated, &shape, IndexScope::Map, &mut slow, &mut idx);
+                        for (k2, (&got, &at)) in fast.iter().zip(&idx).enumerate() {
+                            let m = k2 / plane;
+                            let want = input[m * shape.map_len() + at as usize];
+                            assert_eq!(
+                                got.to_bits(),
+                                want.to_bits(),
+                                "min, k {k}, salt {salt}, at {k2}"
+                            );
+                        }
                     }
                 }
             }
