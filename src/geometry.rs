@@ -231,6 +231,15 @@ impl AxisGeometry {
         lo..hi
     }
 
+    /// The outputs whose every tap falls on a real cell (windows wholly
+    /// inside the input): a contiguous range, empty if there are none.
+    pub fn interior(&self) -> Range<usize> {
+        let (lo, hi) = (0..self.kernel)
+            .map(|t| self.outputs_for_tap(t))
+            .fold((0, self.output), |(lo, hi), r| (lo.max(r.start), hi.min(r.end)));
+        if lo < hi { lo..hi } else { 0..0 }
+    }
+
     /// Cells window `o` counts for an average: its real cells, or with
     /// `include_pad` every tap inside the padded input (PyTorch's
     /// `count_include_pad`: taps past the end padding, which only ceil mode
@@ -405,6 +414,7 @@ mod tests {
             for t in 0..k {
                 assert_eq!(g.outputs_for_tap(t).contains(&o), real.contains(&t));
             }
+            assert_eq!(g.interior().contains(&o), real.len() == k, "interior, output {o}");
         }
     }
 }
