@@ -825,26 +825,14 @@ fn fold_plane_flat<T: Element>(
 ) {
     let [g0, g1, g2] = shape.axes;
     let (m, a) = (p / g0.output, p % g0.output);
-    let taps = g0.taps(a);
-    let first = m * g0.input + g0.cell(a, taps.start);
-    let last = m * g0.input + g0.cell(a, taps.end - 1);
-    if first < flat.lo || last >= flat.hi {
-        // As many whole windows of the planes from `p` on as fit, so
-        // the next fill starts where this one's last window ends.
-        let (e0, s0) = ((g0.kernel - 1) * g0.dilation + 1, g0.stride);
-        let span = if flat.cap > e0 { (flat.cap - e0) / s0 * s0 + e0 } else { flat.cap };
-        let avail = base + rows.len() / shape.row_len();
-        let hi = (first + span).min(avail);
-        flat.fill(rows, base, first, hi, shape, f);
-    }
     let (o2, so, l1) = (g2.output, flat.stride_out, g1.input);
-    let row = |at: usize| &flat.rows[at..][..o2];
     // The merge of `fold_plane_cached`, three rows per pass, over an
     // iterator of row offsets (one shared helper for both made the cached
     // NCHW 3x3/2 path 17% slower, 7.4 -> 6.2 GB/s; a list of offsets per
     // output row cost 2x2x2 pooling a third).
     macro_rules! merge {
         ($out:expr, $offsets:expr) => {{
+            let row = |at: usize| &flat.rows[at..][..o2];
             let mut at = $offsets;
             loop {
                 match (at.next(), at.next(), at.next()) {
@@ -856,15 +844,32 @@ fn fold_plane_flat<T: Element>(
             }
         }};
     }
-    let slice = |t0: usize| m * g0.input + g0.cell(a, t0) - flat.lo;
     if l1 == 1 {
-        // 2-D: one output row, whose window rows are the axis-0 taps.
-        merge!(acc, g0.taps(a).map(|t0| slice(t0) * so));
+        // 2-D: slices are single rows. Fill as many whole windows of the
+        // planes from `p` on as fit, so the next fill starts where this
+        // one's last window ends; then merge the one output row.
+        let taps = g0.taps(a);
+        let first = m * g0.input + g0.cell(a, taps.start);
+        let last = m * g0.input + g0.cell(a, taps.end - 1);
+        if first < flat.lo || last >= flat.hi {
+            let (e0, s0) = ((g0.kernel - 1) * g0.dilation + 1, g0.stride);
+            let span = if flat.cap > e0 { (flat.cap - e0) / s0 * s0 + e0 } else { flat.cap };
+            let avail = base + rows.len() / shape.row_len();
+            flat.fill(rows, base, first, (first + span).min(avail), shape, f);
+        }
+        let lo = flat.lo;
+        merge!(acc, taps.map(|t0| (m * g0.input + g0.cell(a, t0) - lo) * so));
     } else {
-        // 3-D: slice by slice (window order within each output row, as
-        // rows of different output rows never mix).
+        // 3-D: slices are planes, long enough for one loop each. Reduce
+        // and merge them one at a time, which keeps to L1 (filling a
+        // window's two slices at once cost 2x2x2/2 a quarter); window
+        // order holds, as each output row takes slice after slice.
         for t0 in g0.taps(a) {
-            let first = slice(t0) * l1;
+            let key = m * g0.input + g0.cell(a, t0);
+            if key < flat.lo || key >= flat.hi {
+                flat.fill(rows, base, key, key + 1, shape, f);
+            }
+            let first = (key - flat.lo) * l1;
             for (b, out_row) in acc.chunks_exact_mut(o2).enumerate() {
                 merge!(out_row, g1.taps(b).map(|t1| (first + g1.cell(b, t1)) * so));
             }
