@@ -265,6 +265,7 @@ pub fn mean_planes<T: Element>(
     // cost more than the sums themselves for channels-first data.
     let include_pad = matches!(mode, Mode::Avg { count_include_pad: true });
     let counts2: Vec<f64> = (0..g2.output).map(|c| g2.count(c, include_pad) as f64).collect();
+    let counts2_pow2 = counts2.iter().all(|&n| power_of_two(n));
     let counts2 = &counts2;
     let finish = move |a: usize, acc: &[f64], plane: &mut [T::Mean]| match mode {
         Mode::Avg { .. } => {
@@ -274,28 +275,10 @@ pub fn mean_planes<T: Element>(
                 acc.chunks_exact(row).zip(plane.chunks_exact_mut(row)).enumerate()
             {
                 let n01 = n0 * g1.count(b, include_pad) as f64;
-                if inner == 1 {
-                    // Channels-first: one pass along the row.
-                    for ((o, &s), &n2) in out_row.iter_mut().zip(acc_row).zip(counts2) {
-                        *o = <T::Mean as Element>::from_f64(s / (n01 * n2));
-                    }
-                    continue;
-                }
-                for ((acc_px, out_px), &n2) in
-                    acc_row.chunks_exact(inner).zip(out_row.chunks_exact_mut(inner)).zip(counts2)
-                {
-                    let n = n01 * n2;
-                    for (&s, o) in acc_px.iter().zip(out_px) {
-                        *o = <T::Mean as Element>::from_f64(s / n);
-                    }
-                }
+                divide_row(acc_row, out_row, inner, n01, counts2, counts2_pow2);
             }
         }
-        Mode::Lp { p } => {
-            for (&s, o) in acc.iter().zip(plane.iter_mut()) {
-                *o = <T::Mean as Element>::from_f64(lp_root(s, p));
-            }
-        }
+        Mode::Lp { p } => lp_roots(acc, plane, p),
         Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
     };
     let plan = RowPlan::new(&g2, inner, size_of::<T>());
@@ -313,6 +296,20 @@ pub fn mean_planes<T: Element>(
                     let x = x.to_f64();
                     s + x * x
                 }),
+                // Small whole powers by multiplication: `powf` costs fifty
+                // times the rest of the fold. For float16, float32 and
+                // integers of up to 16 bits the square is exact in f64, so
+                // these round once, like a correctly rounded power; wider
+                // types round twice, within an ulp of f64.
+                Mode::Lp { p: 3.0 } => folder.fold(rows, base, p, acc, |s, x: T| {
+                    let x = x.to_f64().abs();
+                    s + x * x * x
+                }),
+                Mode::Lp { p: 4.0 } => folder.fold(rows, base, p, acc, |s, x: T| {
+                    let x = x.to_f64();
+                    let q = x * x;
+                    s + q * q
+                }),
                 Mode::Lp { p: norm } => {
                     folder.fold(rows, base, p, acc, |s, x: T| s + x.to_f64().abs().powf(norm))
                 }
@@ -323,15 +320,70 @@ pub fn mean_planes<T: Element>(
     );
 }
 
-#[inline]
-fn lp_root(s: f64, p: f64) -> f64 {
-    if p == 1.0 {
-        s
-    } else if p == 2.0 {
-        s.sqrt()
-    } else {
-        s.powf(1.0 / p)
+vectorised! {
+/// `out[c·inner + k] = acc[c·inner + k] / (n01 · counts[c])`: the
+/// averages of one output row. Where every divisor is a power of two the
+/// quotient is a multiplication by its exact reciprocal (the same
+/// correctly rounded result, at a fraction of the cost of a division).
+fn divide_row<M: Element>(
+    acc: &[f64],
+    out: &mut [M],
+    inner: usize,
+    n01: f64,
+    counts: &[f64],
+    counts_pow2: bool,
+) {
+    if inner == 1 {
+        if counts_pow2 && power_of_two(n01) {
+            for ((o, &s), &n2) in out.iter_mut().zip(acc).zip(counts) {
+                *o = M::from_f64(s * (1.0 / (n01 * n2)));
+            }
+        } else {
+            for ((o, &s), &n2) in out.iter_mut().zip(acc).zip(counts) {
+                *o = M::from_f64(s / (n01 * n2));
+            }
+        }
+        return;
     }
+    for ((acc_px, out_px), &n2) in acc.chunks_exact(inner).zip(out.chunks_exact_mut(inner)).zip(counts) {
+        let n = n01 * n2;
+        if power_of_two(n) {
+            let r = 1.0 / n;
+            for (&s, o) in acc_px.iter().zip(out_px) {
+                *o = M::from_f64(s * r);
+            }
+        } else {
+            for (&s, o) in acc_px.iter().zip(out_px) {
+                *o = M::from_f64(s / n);
+            }
+        }
+    }
+}
+}
+
+/// Whether a positive count is a power of two: its reciprocal is exact.
+#[inline(always)]
+fn power_of_two(n: f64) -> bool {
+    n.to_bits() & ((1u64 << 52) - 1) == 0
+}
+
+vectorised! {
+/// `out = acc^(1/p)`: the Lp norms of one output plane.
+fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
+    if p == 1.0 {
+        for (&s, o) in acc.iter().zip(out) {
+            *o = M::from_f64(s);
+        }
+    } else if p == 2.0 {
+        for (&s, o) in acc.iter().zip(out) {
+            *o = M::from_f64(s.sqrt());
+        }
+    } else {
+        for (&s, o) in acc.iter().zip(out) {
+            *o = M::from_f64(s.powf(1.0 / p));
+        }
+    }
+}
 }
 
 /// Max pooling with argmax of output planes `planes`; see
@@ -500,6 +552,31 @@ fn fold_plane<T: Element, A: Copy>(
     let inner = shape.inner;
     let row_len = g2.input * inner;
     let out_row_len = g2.output * inner;
+    if matches!(plan.kind, RowKind::Window { .. } | RowKind::Direct) {
+        // Output row by output row, its input rows in window order, up to
+        // three at a time: each output is loaded and stored once per three
+        // rows instead of once per row.
+        for (b, out_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
+            let mut group: [&[T]; 3] = [&[]; 3];
+            let mut n = 0;
+            for t0 in g0.taps(a) {
+                let i = g0.cell(a, t0);
+                for t1 in g1.taps(b) {
+                    let j = g1.cell(b, t1);
+                    group[n] = &map[((i - row0) * g1.input + j) * row_len..][..row_len];
+                    n += 1;
+                    if n == 3 {
+                        fold_rows(plan, &group, out_row, &g2, f);
+                        n = 0;
+                    }
+                }
+            }
+            if n > 0 {
+                fold_rows(plan, &group[..n], out_row, &g2, f);
+            }
+        }
+        return;
+    }
     for t0 in g0.taps(a) {
         let i = g0.cell(a, t0);
         for (b, out_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
@@ -511,6 +588,151 @@ fn fold_plane<T: Element, A: Copy>(
         }
     }
 }
+}
+
+/// Up to three input rows, in window order, into one output row, for the
+/// [`RowKind::Window`] and [`RowKind::Direct`] plans: each output folds
+/// every tap of the first row, then of the next, keeping its accumulator
+/// in registers across rows.
+#[inline(always)]
+fn fold_rows<T: Element, A: Copy>(
+    plan: &RowPlan,
+    rows: &[&[T]],
+    out_row: &mut [A],
+    g: &AxisGeometry,
+    f: impl Fn(A, T) -> A + Copy,
+) {
+    match plan.kind {
+        RowKind::Window { stride, kernel, from } => {
+            // As in `fold_row`: the interior outputs whose chunks lie
+            // wholly in the row go through the fused loop.
+            let int = &plan.interior;
+            let first = from + (int.start * stride) as isize;
+            let span = if kernel > stride { 2 * stride } else { stride };
+            let room = (rows[0].len() as isize - first).max(0) as usize;
+            let fits = if room >= span { (room - span) / stride + 1 } else { 0 };
+            let fused = int.start..int.start + int.len().min(fits);
+            if !fused.is_empty() {
+                let at = first as usize;
+                let dst = &mut out_row[fused.clone()];
+                let mut at_rows: [&[T]; 3] = [&[]; 3];
+                for (d, row) in at_rows.iter_mut().zip(rows) {
+                    *d = &row[at..];
+                }
+                let src = &at_rows[..rows.len()];
+                macro_rules! go {
+                    ($s:literal, $k:literal) => {
+                        window_rows::<$s, $k, _, _>(dst, src, f)
+                    };
+                }
+                match (stride, kernel) {
+                    (2, 2) => go!(2, 2),
+                    (2, 3) => go!(2, 3),
+                    (3, 3) => go!(3, 3),
+                    _ => unreachable!("RowPlan::new picks these windows only"),
+                }
+            }
+            for c in (0..fused.start).chain(fused.end..g.output) {
+                for row in rows {
+                    for tap in plan.taps.iter().filter(|tap| tap.outs.contains(&c)) {
+                        out_row[c] = f(out_row[c], row[g.cell(c, tap.tap)]);
+                    }
+                }
+            }
+        }
+        RowKind::Direct => {
+            let inner = plan.inner;
+            for (c, dst) in out_row.chunks_exact_mut(inner).enumerate() {
+                direct_pixel(dst, rows, g.taps(c).map(|t| g.cell(c, t) * inner), f);
+            }
+        }
+        _ => unreachable!("fold_rows is for window and direct plans"),
+    }
+}
+
+/// `window_pass` over one to three rows: `dst[c]` folds the `K`
+/// consecutive elements from `rows[r][c·S]` on, row after row. Written
+/// out per row count: zipped slices, so the loop has no bounds checks and
+/// vectorises (an indexed loop over an array of rows kept them, and ran
+/// scalar).
+#[inline(always)]
+fn window_rows<const S: usize, const K: usize, T: Copy, A: Copy>(
+    dst: &mut [A],
+    rows: &[&[T]],
+    f: impl Fn(A, T) -> A + Copy,
+) {
+    let n = dst.len();
+    let next = usize::from(K > S);
+    fn chunks<const S: usize, T>(r: &[T], from: usize, n: usize) -> &[[T; S]] {
+        &r.as_chunks::<S>().0[from..][..n]
+    }
+    let here = |r| chunks::<S, T>(r, 0, n);
+    let after = |r| chunks::<S, T>(r, next, n);
+    let step = |mut acc: A, a: &[T; S], b: &[T; S]| {
+        for u in 0..K {
+            acc = f(acc, if u < S { a[u] } else { b[u - S] });
+        }
+        acc
+    };
+    match *rows {
+        [x] => {
+            for ((d, a), b) in dst.iter_mut().zip(here(x)).zip(after(x)) {
+                *d = step(*d, a, b);
+            }
+        }
+        [x, y] => {
+            let it = dst.iter_mut().zip(here(x)).zip(after(x)).zip(here(y)).zip(after(y));
+            for ((((d, a), b), c), e) in it {
+                *d = step(step(*d, a, b), c, e);
+            }
+        }
+        [x, y, z] => {
+            let it = dst
+                .iter_mut()
+                .zip(here(x))
+                .zip(after(x))
+                .zip(here(y))
+                .zip(after(y))
+                .zip(here(z))
+                .zip(after(z));
+            for ((((((d, a), b), c), e), g), h) in it {
+                *d = step(step(step(*d, a, b), c, e), g, h);
+            }
+        }
+        _ => unreachable!("groups of one to three rows"),
+    }
+}
+
+/// One output pixel of `dst.len()` elements folds the pixels at `offsets`
+/// (in window order) of each row in turn, a block of channels at a time
+/// so the accumulators stay in registers over the whole window.
+#[inline(always)]
+fn direct_pixel<T: Copy, A: Copy>(
+    dst: &mut [A],
+    rows: &[&[T]],
+    offsets: impl Iterator<Item = usize> + Clone,
+    f: impl Fn(A, T) -> A + Copy,
+) {
+    const BLOCK: usize = 32;
+    let (blocks, tail) = dst.as_chunks_mut::<BLOCK>();
+    for (k, block) in blocks.iter_mut().enumerate() {
+        let mut acc = *block;
+        for row in rows {
+            for at in offsets.clone() {
+                let src: &[T; BLOCK] = row[at + k * BLOCK..][..BLOCK].try_into().unwrap();
+                for (a, &x) in acc.iter_mut().zip(src) {
+                    *a = f(*a, x);
+                }
+            }
+        }
+        *block = acc;
+    }
+    let done = blocks.len() * BLOCK;
+    for row in rows {
+        for at in offsets.clone() {
+            pass1(tail, &row[at + done..][..tail.len()], f);
+        }
+    }
 }
 
 /// Rows already reduced along the last axis, kept while the windows that
@@ -1359,6 +1581,152 @@ mod tests {
         let h = half::f16::from_bits;
         check([h(0), h(0x8000), h(0x7E01), h(0xFE02)], "float16");
         check([3i8, -7, 127, -128], "int8");
+    }
+
+    /// Average and Lp of every window by the definition, written out
+    /// separately from the kernels: one f64 sum per output and channel,
+    /// seeded with 0 and added to in window order (axis 0, 1, 2), divided
+    /// by the real cells (or, with `include_pad`, the taps inside the
+    /// padded input), or rooted.
+    fn naive_mean<T: Element>(input: &[T], shape: &PoolShape, mode: Mode) -> Vec<f64> {
+        let g = shape.axes;
+        let inner = shape.inner;
+        // Per axis and output: the real cells, and the taps in the padding
+        // of either end that `count_include_pad` counts.
+        let cells = |a: &AxisGeometry, o: usize| -> (Vec<usize>, usize) {
+            let all: Vec<isize> = (0..a.kernel)
+                .map(|t| (o * a.stride + t * a.dilation) as isize - a.pad_begin as isize)
+                .collect();
+            let padded_end = (a.input + a.pad_end) as isize;
+            let in_pad = all.iter().filter(|&&c| c >= -(a.pad_begin as isize) && c < padded_end);
+            let real = all.iter().filter(|&&c| c >= 0 && (c as usize) < a.input);
+            (real.map(|&c| c as usize).collect(), in_pad.count())
+        };
+        let term = |x: f64| match mode {
+            Mode::Avg { .. } => x,
+            Mode::Lp { p } => x.abs().powf(p),
+            _ => unreachable!(),
+        };
+        let mut out = Vec::new();
+        for m in 0..shape.outer {
+            for o0 in 0..g[0].output {
+                for o1 in 0..g[1].output {
+                    for o2 in 0..g[2].output {
+                        let (c0, c1, c2) = (cells(&g[0], o0), cells(&g[1], o1), cells(&g[2], o2));
+                        for ch in 0..inner {
+                            let mut s = 0.0f64;
+                            for &i in &c0.0 {
+                                for &j in &c1.0 {
+                                    for &k in &c2.0 {
+                                        let at = ((m * g[0].input + i) * g[1].input + j)
+                                            * g[2].input
+                                            + k;
+                                        s += term(input[at * inner + ch].to_f64());
+                                    }
+                                }
+                            }
+                            out.push(match mode {
+                                Mode::Avg { count_include_pad: false } => {
+                                    s / (c0.0.len() * c1.0.len() * c2.0.len()) as f64
+                                }
+                                Mode::Avg { count_include_pad: true } => {
+                                    s / (c0.1 * c1.1 * c2.1) as f64
+                                }
+                                Mode::Lp { p } => s.powf(1.0 / p),
+                                _ => unreachable!(),
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Average and Lp pooling through the row-group kernels (channels-first
+    /// windows of 2 at stride 2, 3 at 2 and 3 at 3 folded straight from one
+    /// to three rows at once; channels-last pixels of 16 to 70 channels
+    /// folded a block of channels at a time) and the other plans, 2-D and
+    /// 3-D (three and more rows per window: several groups of rows), with
+    /// padding, ceil mode and dilation, against [`naive_mean`]. The data
+    /// mixes ±1e30 with small values, so any other order of the additions
+    /// gives a different sum, and holds NaN, ±inf and −0. Averages and the
+    /// 1- and 2-norms must match bit for bit (the same additions in the same
+    /// order, then one division or square root); other norms to 1e-6, since
+    /// the kernel raises to the powers 3 and 4 by multiplication.
+    #[test]
+    fn sums_keep_window_order() {
+        let values = [1e30f32, -1e30, 1.0, -0.0, 3.5e-20, 7.0, -2.25, 0.5];
+        let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        let modes = [
+            Mode::Avg { count_include_pad: false },
+            Mode::Avg { count_include_pad: true },
+            Mode::Lp { p: 1.0 },
+            Mode::Lp { p: 2.0 },
+            Mode::Lp { p: 3.0 },
+            Mode::Lp { p: 4.0 },
+            Mode::Lp { p: 1.5 },
+        ];
+        // (stride, kernel, dilation, pad, ceil)
+        let windows = [
+            (2, 2, 1, 0, false),
+            (2, 3, 1, 0, false),
+            (3, 3, 1, 0, false),
+            (2, 3, 1, 1, false),
+            (2, 2, 1, 0, true),
+            (2, 3, 1, 1, true),
+            (3, 3, 1, 1, true),
+            (2, 3, 2, 1, false),
+            (1, 3, 1, 1, false),
+        ];
+        for (s, k, d, pad, ceil) in windows {
+            let ax = |l| {
+                AxisGeometry::new(l, k, s, d, AxisPad::Explicit { begin: pad, end: pad }, ceil)
+                    .unwrap()
+            };
+            for inner in [1, 16, 37, 70] {
+                for w in [12, 13, 31] {
+                    for shape in [
+                        PoolShape::new(2, inner, &[ax(7), ax(w)]),
+                        PoolShape::new(2, inner, &[ax(5), ax(4), ax(w)]),
+                    ] {
+                        let input: Vec<f32> = (0..shape.input_len())
+                            .map(|i| {
+                                let mut h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                                h ^= h >> 29;
+                                let h = (h % 10007) as usize;
+                                if h.is_multiple_of(97) { specials[h % 3] } else { values[h % 8] }
+                            })
+                            .collect();
+                        for mode in modes {
+                            let want = naive_mean(&input, &shape, mode);
+                            let mut got = vec![0f32; shape.output_len()];
+                            pool_mean(&input, &shape, mode, &mut got);
+                            let exact = !matches!(mode, Mode::Lp { p } if p != 1.0 && p != 2.0);
+                            let what = format!(
+                                "{s}/{k} d{d} pad {pad} ceil {ceil} inner {inner} {:?} {mode:?}",
+                                shape.axes.map(|g| g.input)
+                            );
+                            for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                                let w = w as f32;
+                                let same = (g.is_nan() && w.is_nan())
+                                    || g.to_bits() == w.to_bits()
+                                    || (!exact && (g - w).abs() <= 1e-6 * w.abs());
+                                assert!(same, "{what} at {at}: {g} vs {w}");
+                            }
+                        }
+                        // int8 through the same shapes: sums into float64.
+                        let small: Vec<i8> =
+                            input.iter().enumerate().map(|(i, _)| (i % 251) as i8).collect();
+                        let mode = Mode::Avg { count_include_pad: false };
+                        let want = naive_mean(&small, &shape, mode);
+                        let mut got = vec![0f64; shape.output_len()];
+                        pool_mean(&small, &shape, mode, &mut got);
+                        assert!(got == want, "int8 {s}/{k} inner {inner}");
+                    }
+                }
+            }
+        }
     }
 
     /// The vectorised max kernel against the per-output argmax kernel (a
