@@ -1077,8 +1077,9 @@ fn fold_plane_flat<T: Element>(
             }
         }};
     }
-    if l1 == 1 {
-        // 2-D: slices are single rows. Fill as many whole windows of the
+    if l1 == 1 && g1.output == 1 {
+        // 2-D (axis 1 is the unit axis): slices are single rows, and the
+        // plane is one output row. Fill as many whole windows of the
         // planes from `p` on as fit, so the next fill starts where this
         // one's last window ends; then merge the one output row.
         let taps = g0.taps(a);
@@ -1530,9 +1531,21 @@ mod tests {
                     };
                     for w in [4 * s, 4 * s + 1, 300 * s, 300 * s + 1] {
                         let rows = if w > 100 { 5 } else { 9 };
+                        // Axis 1 one cell long but padded to two
+                        // windows: 3-D, though its slices are single rows.
+                        let one = AxisGeometry::new(
+                            1,
+                            2,
+                            1,
+                            1,
+                            AxisPad::Explicit { begin: 1, end: 1 },
+                            false,
+                        )
+                        .unwrap();
                         for shape in [
                             PoolShape::new(3, 1, &[ax(rows), ax(w)]),
                             PoolShape::new(2, 1, &[ax(5), ax(4), ax(w)]),
+                            PoolShape::new(2, 1, &[ax(5), one, ax(w)]),
                         ] {
                             let flat = FlatRows::for_shape(&shape, T::ZERO);
                             let int = shape.axes[2].interior();
