@@ -602,7 +602,8 @@ fn fold_plane<T: Element, A: Copy>(
 }
 
 /// Up to three input rows, in window order, into one output row, for the
-/// [`RowKind::Window`] and [`RowKind::Direct`] plans: each output folds
+/// [`RowKind::Window`] and [`RowKind::Direct`] plans (`fold_row` passes
+/// one, `fold_plane` groups of three): each output folds
 /// every tap of the first row, then of the next, keeping its accumulator
 /// in registers across rows.
 #[inline(always)]
@@ -615,8 +616,9 @@ fn fold_rows<T: Element, A: Copy>(
 ) {
     match plan.kind {
         RowKind::Window { stride, kernel, from } => {
-            // As in `fold_row`: the interior outputs whose chunks lie
-            // wholly in the row go through the fused loop.
+            // The interior outputs whose chunks lie wholly in the row go
+            // through the fused loop; the rest (at most one more) and the
+            // edges go one by one.
             let int = &plan.interior;
             let first = from + (int.start * stride) as isize;
             let span = if kernel > stride { 2 * stride } else { stride };
@@ -661,8 +663,11 @@ fn fold_rows<T: Element, A: Copy>(
     }
 }
 
-/// `window_pass` over one to three rows: `dst[c]` folds the `K`
-/// consecutive elements from `rows[r][c·S]` on, row after row. Written
+/// `dst[c]` folds the `K` consecutive elements from `rows[r][c·S]` on,
+/// for one to three rows, row after row: pixel `c·S + u` of a row is
+/// `chunk[c][u]` for `u < S` and `chunk[c + 1][u − S]` after, indices the
+/// compiler knows, so the loop vectorises with shuffles. Each row must
+/// hold `dst.len()` chunks of `S`, plus one if `K > S`. Written
 /// out per row count: zipped slices, so the loop has no bounds checks and
 /// vectorises (an indexed loop over an array of rows kept them, and ran
 /// scalar).
@@ -1243,41 +1248,8 @@ fn fold_row<T: Element, A: Copy>(
             }
             out_row[0] = acc;
         }
-        RowKind::Direct => {
-            for tap in &plan.taps {
-                for c in tap.outs.clone() {
-                    let src = &in_row[g.cell(c, tap.tap) * inner..][..inner];
-                    let dst = &mut out_row[c * inner..][..inner];
-                    pass1(dst, src, f);
-                }
-            }
-        }
+        RowKind::Direct | RowKind::Window { .. } => fold_rows(plan, &[in_row], out_row, g, f),
         RowKind::Contiguous => fold_taps(plan, in_row, out_row, f),
-        RowKind::Window { stride, kernel, from } => {
-            // The interior outputs whose chunks lie wholly in the row; the
-            // rest (at most one more) and the edges go one by one.
-            let int = &plan.interior;
-            let first = from + (int.start * stride) as isize;
-            let span = if kernel > stride { 2 * stride } else { stride };
-            let room = (in_row.len() as isize - first).max(0) as usize;
-            let fits = if room >= span { (room - span) / stride + 1 } else { 0 };
-            let fused = int.start..int.start + int.len().min(fits);
-            if !fused.is_empty() {
-                let src = &in_row[first as usize..];
-                let dst = &mut out_row[fused.clone()];
-                match (stride, kernel) {
-                    (2, 2) => window_pass::<2, 2, _, _>(dst, src, f),
-                    (2, 3) => window_pass::<2, 3, _, _>(dst, src, f),
-                    (3, 3) => window_pass::<3, 3, _, _>(dst, src, f),
-                    _ => unreachable!("RowPlan::new picks these windows only"),
-                }
-            }
-            for c in (0..fused.start).chain(fused.end..g.output) {
-                for tap in plan.taps.iter().filter(|tap| tap.outs.contains(&c)) {
-                    out_row[c] = f(out_row[c], in_row[g.cell(c, tap.tap)]);
-                }
-            }
-        }
         RowKind::Phased { stride: s, phase_len } => {
             // Stale values past a phase's end are never read: taps only
             // reach real pixels.
@@ -1341,29 +1313,6 @@ fn fold_taps<T: Copy, A: Copy>(
                 pass1(&mut out_row[outs.start * inner..outs.end * inner], run(tap, &outs), f);
             }
         }
-    }
-}
-
-/// `dst[c]` folds the `K` consecutive elements from `src[c·S]` on, in
-/// order: pixel `c·S + u` is `chunk[c][u]` for `u < S` and
-/// `chunk[c + 1][u − S]` after, indices the compiler knows, so the loop
-/// vectorises with shuffles. `src` must hold `dst.len()` chunks of `S`,
-/// plus one if `K > S`.
-#[inline(always)]
-fn window_pass<const S: usize, const K: usize, T: Copy, A: Copy>(
-    dst: &mut [A],
-    src: &[T],
-    f: impl Fn(A, T) -> A,
-) {
-    let n = dst.len();
-    let chunks = src.as_chunks::<S>().0;
-    let (here, next) = (&chunks[..n], &chunks[usize::from(K > S)..][..n]);
-    for ((d, a), b) in dst.iter_mut().zip(here).zip(next) {
-        let mut acc = *d;
-        for u in 0..K {
-            acc = f(acc, if u < S { a[u] } else { b[u - S] });
-        }
-        *d = acc;
     }
 }
 
