@@ -368,9 +368,7 @@ fn power_of_two(n: f64) -> bool {
 }
 
 vectorised! {
-/// `out = acc^(1/p)`: the Lp norms of one output plane. Roots of 3 and 4
-/// by `cbrt` and two square roots (within an ulp of f64 of `powf`, far
-/// faster).
+/// `out = acc^(1/p)`: the Lp norms of one output plane.
 fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
     if p == 1.0 {
         for (&s, o) in acc.iter().zip(out) {
@@ -379,15 +377,6 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
     } else if p == 2.0 {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s.sqrt());
-        }
-    } else if p == 4.0 {
-        // Two square roots vectorise; `powf(0.25)` is a call per output.
-        for (&s, o) in acc.iter().zip(out) {
-            *o = M::from_f64(s.sqrt().sqrt());
-        }
-    } else if p == 3.0 {
-        for (&s, o) in acc.iter().zip(out) {
-            *o = M::from_f64(s.cbrt());
         }
     } else {
         for (&s, o) in acc.iter().zip(out) {
