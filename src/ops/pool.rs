@@ -672,13 +672,14 @@ fn fold_rows<T: Element, A: Copy>(
     f: impl Fn(A, T) -> A + Copy,
 ) {
     match plan.kind {
-        RowKind::Window { stride, kernel, from } => {
+        RowKind::Window { stride, kernel, dilation, from } => {
             // The interior outputs whose chunks lie wholly in the row go
             // through the fused loop; the rest (at most one more) and the
             // edges go one by one.
             let int = &plan.interior;
             let first = from + (int.start * stride) as isize;
-            let span = if kernel > stride { 2 * stride } else { stride };
+            let extent = (kernel - 1) * dilation + 1;
+            let span = if extent > stride { 2 * stride } else { stride };
             let room = (rows[0].len() as isize - first).max(0) as usize;
             let fits = if room >= span { (room - span) / stride + 1 } else { 0 };
             let fused = int.start..int.start + int.len().min(fits);
@@ -691,14 +692,17 @@ fn fold_rows<T: Element, A: Copy>(
                 }
                 let src = &at_rows[..rows.len()];
                 macro_rules! go {
-                    ($s:literal, $k:literal) => {
-                        window_rows::<$s, $k, _, _>(dst, src, f)
+                    ($s:literal, $k:literal, $d:literal) => {
+                        window_rows::<$s, $k, $d, _, _>(dst, src, f)
                     };
                 }
-                match (stride, kernel) {
-                    (2, 2) => go!(2, 2),
-                    (2, 3) => go!(2, 3),
-                    (3, 3) => go!(3, 3),
+                match (stride, kernel, dilation) {
+                    (2, 2, 1) => go!(2, 2, 1),
+                    (2, 3, 1) => go!(2, 3, 1),
+                    (3, 3, 1) => go!(3, 3, 1),
+                    (2, 2, 2) => go!(2, 2, 2),
+                    (3, 2, 2) => go!(3, 2, 2),
+                    (3, 3, 2) => go!(3, 3, 2),
                     _ => unreachable!("RowPlan::new picks these windows only"),
                 }
             }
@@ -720,22 +724,23 @@ fn fold_rows<T: Element, A: Copy>(
     }
 }
 
-/// `dst[c]` folds the `K` consecutive elements from `rows[r][c·S]` on,
-/// for one to three rows, row after row: pixel `c·S + u` of a row is
-/// `chunk[c][u]` for `u < S` and `chunk[c + 1][u − S]` after, indices the
+/// `dst[c]` folds the `K` elements `D` apart from `rows[r][c·S]` on,
+/// for one to three rows, row after row: pixel `c·S + o` of a row is
+/// `chunk[c][o]` for `o < S` and `chunk[c + 1][o − S]` after, indices the
 /// compiler knows, so the loop vectorises with shuffles. Each row must
-/// hold `dst.len()` chunks of `S`, plus one if `K > S`. Written
+/// hold `dst.len()` chunks of `S`, plus one if the window is wider than
+/// `S`; it must be no wider than `2·S`. Written
 /// out per row count: zipped slices, so the loop has no bounds checks and
 /// vectorises (an indexed loop over an array of rows kept them, and ran
 /// scalar).
 #[inline(always)]
-fn window_rows<const S: usize, const K: usize, T: Copy, A: Copy>(
+fn window_rows<const S: usize, const K: usize, const D: usize, T: Copy, A: Copy>(
     dst: &mut [A],
     rows: &[&[T]],
     f: impl Fn(A, T) -> A + Copy,
 ) {
     let n = dst.len();
-    let next = usize::from(K > S);
+    let next = usize::from((K - 1) * D + 1 > S);
     fn chunks<const S: usize, T>(r: &[T], from: usize, n: usize) -> &[[T; S]] {
         &r.as_chunks::<S>().0[from..][..n]
     }
@@ -743,7 +748,8 @@ fn window_rows<const S: usize, const K: usize, T: Copy, A: Copy>(
     let after = |r| chunks::<S, T>(r, next, n);
     let step = |mut acc: A, a: &[T; S], b: &[T; S]| {
         for u in 0..K {
-            acc = f(acc, if u < S { a[u] } else { b[u - S] });
+            let o = u * D;
+            acc = f(acc, if o < S { a[o] } else { b[o - S] });
         }
         acc
     };
@@ -1225,12 +1231,13 @@ enum RowKind {
     Whole { from: usize, len: usize },
     /// Taps read the row itself (stride 1).
     Contiguous,
-    /// Single elements, stride 2 or 3, a window of consecutive taps no
-    /// wider than two strides: each interior output folds its whole window
-    /// straight from the row in one pass (`K` and `S` are compile-time
-    /// constants there, so the compiler turns the strided reads into
-    /// shuffles), with no phase split. Output `c` reads from `from + c·S`.
-    Window { stride: usize, kernel: usize, from: isize },
+    /// Single elements, stride 2 or 3, a window of taps (dilation 1 or 2)
+    /// no wider than two strides: each interior output folds its whole
+    /// window straight from the row in one pass (`S`, `K` and `D` are
+    /// compile-time constants there, so the compiler turns the strided
+    /// reads into shuffles), with no phase split. Output `c` reads from
+    /// `from + c·S`.
+    Window { stride: usize, kernel: usize, dilation: usize, from: isize },
     /// Taps read the phases of the row.
     Phased { stride: usize, phase_len: usize },
     /// Each output pixel folded in place (long pixels, large strides).
@@ -1260,10 +1267,13 @@ impl RowPlan {
             RowKind::Contiguous
         } else if inner == 1
             && elem_bytes >= 4
-            && g.dilation == 1
-            && matches!((s, g.kernel), (2, 2) | (2, 3) | (3, 3))
+            && matches!(
+                (s, g.kernel, g.dilation),
+                (2, 2, 1) | (2, 3, 1) | (3, 3, 1) | (2, 2, 2) | (3, 2, 2) | (3, 3, 2)
+            )
         {
-            RowKind::Window { stride: s, kernel: g.kernel, from: -(g.pad_begin as isize) }
+            let from = -(g.pad_begin as isize);
+            RowKind::Window { stride: s, kernel: g.kernel, dilation: g.dilation, from }
         } else if inner >= DIRECT_INNER || s > MAX_PHASES || s > g.input {
             RowKind::Direct
         } else {
@@ -1716,6 +1726,9 @@ mod tests {
             (2, 3, 1, 1, true),
             (3, 3, 1, 1, true),
             (2, 3, 2, 1, false),
+            (2, 2, 2, 0, false),
+            (3, 3, 2, 1, false),
+            (3, 2, 2, 1, true),
             (1, 3, 1, 1, false),
         ];
         for (s, k, d, pad, ceil) in windows {
@@ -1780,9 +1793,16 @@ mod tests {
         let specials = [f32::NAN, -0.0, 0.0, f32::NEG_INFINITY, 1.0, 1.0, -1.0];
         for inner in 1..=17 {
             for stride in 1..=5 {
-                for (kernel, dilation, pad) in
-                    [(2, 1, 0), (3, 1, 0), (3, 1, 1), (3, 2, 2), (5, 1, 0)]
-                {
+                for (kernel, dilation, pad) in [
+                    (2, 1, 0),
+                    (3, 1, 0),
+                    (3, 1, 1),
+                    (3, 2, 2),
+                    (5, 1, 0),
+                    (2, 2, 0),
+                    (2, 2, 1),
+                    (3, 2, 1),
+                ] {
                     let ax = |l| {
                         AxisGeometry::new(
                             l,
