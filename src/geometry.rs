@@ -195,6 +195,13 @@ impl AxisGeometry {
         (o * self.stride) as isize - self.pad_begin as isize
     }
 
+    /// Cells one window spans, from its first tap to its last:
+    /// `(K − 1)·D + 1` (checked not to overflow by [`AxisGeometry::new`]).
+    #[inline]
+    pub fn extent(&self) -> usize {
+        (self.kernel - 1) * self.dilation + 1
+    }
+
     /// The taps `t` of window `o` that fall on real cells: exactly those
     /// with `0 <= start(o) + t·D < L`. They form one contiguous range.
     #[inline]
@@ -415,6 +422,10 @@ mod tests {
                 assert_eq!(g.outputs_for_tap(t).contains(&o), real.contains(&t));
             }
             assert_eq!(g.interior().contains(&o), real.len() == k, "interior, output {o}");
+            if real.len() == k {
+                // A whole window spans its extent, first tap to last.
+                assert_eq!(g.extent(), g.cell(o, k - 1) - g.cell(o, 0) + 1);
+            }
         }
     }
 }

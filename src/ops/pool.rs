@@ -143,7 +143,7 @@ impl PoolShape {
         }
         let g0 = &self.axes[0];
         let o0 = g0.output;
-        let eff = (g0.kernel - 1) * g0.dilation + 1;
+        let eff = g0.extent();
         let extent = |p: usize| {
             let (m, a) = (p / o0, p % o0);
             let start = g0.start(a);
@@ -660,7 +660,7 @@ fn sum_rows<T: Element, M: Element>(
 
 /// Up to three input rows, in window order, into one output row, for the
 /// [`RowKind::Window`] and [`RowKind::Direct`] plans (`fold_row` passes
-/// one, `fold_plane` groups of three): each output folds
+/// one, [`fold_output_row`] one or three): each output folds
 /// every tap of the first row, then of the next, keeping its accumulator
 /// in registers across rows.
 #[inline(always)]
@@ -678,8 +678,7 @@ fn fold_rows<T: Element, A: Copy>(
             // edges go one by one.
             let int = &plan.interior;
             let first = from + (int.start * stride) as isize;
-            let extent = (kernel - 1) * dilation + 1;
-            let span = if extent > stride { 2 * stride } else { stride };
+            let span = if g.extent() > stride { 2 * stride } else { stride };
             let room = (rows[0].len() as isize - first).max(0) as usize;
             let fits = if room >= span { (room - span) / stride + 1 } else { 0 };
             let fused = int.start..int.start + int.len().min(fits);
@@ -703,7 +702,7 @@ fn fold_rows<T: Element, A: Copy>(
                     (2, 2, 2) => go!(2, 2, 2),
                     (3, 2, 2) => go!(3, 2, 2),
                     (3, 3, 2) => go!(3, 3, 2),
-                    _ => unreachable!("RowPlan::new picks these windows only"),
+                    _ => unreachable!("RowPlan::new picks the WINDOWS only"),
                 }
             }
             for c in (0..fused.start).chain(fused.end..g.output) {
@@ -846,7 +845,7 @@ impl<A: Copy> RowCache<A> {
     /// overlap, or a cache that would not fit in [`CACHE_BYTES`].
     fn for_shape(shape: &PoolShape, seed: A) -> Option<Self> {
         let [g0, g1, g2] = shape.axes;
-        let extent = |g: &AxisGeometry| ((g.kernel - 1) * g.dilation + 1).min(g.input);
+        let extent = |g: &AxisGeometry| g.extent().min(g.input);
         let overlaps = |g: &AxisGeometry| g.output > 1 && extent(g) > g.stride;
         if shape.inner >= DIRECT_INNER || !(overlaps(&g0) || overlaps(&g1)) {
             return None;
@@ -981,7 +980,7 @@ impl<A: Copy> FlatRows<A> {
     fn for_shape(shape: &PoolShape, seed: A) -> Option<Self> {
         let [g0, g1, g2] = shape.axes;
         let (s, k) = (g2.stride, g2.kernel);
-        let extent = |g: &AxisGeometry| ((g.kernel - 1) * g.dilation + 1).min(g.input);
+        let extent = |g: &AxisGeometry| g.extent().min(g.input);
         // Every slice and row is in some window: none is reduced for nothing.
         let dense = |g: &AxisGeometry| g.stride <= extent(g);
         let fits = shape.inner == 1
@@ -1154,7 +1153,7 @@ fn fold_plane_flat<T: Element>(
         let first = m * g0.input + g0.cell(a, taps.start);
         let last = m * g0.input + g0.cell(a, taps.end - 1);
         if first < flat.lo || last >= flat.hi {
-            let (e0, s0) = ((g0.kernel - 1) * g0.dilation + 1, g0.stride);
+            let (e0, s0) = (g0.extent(), g0.stride);
             let span = if flat.cap > e0 { (flat.cap - e0) / s0 * s0 + e0 } else { flat.cap };
             let avail = base + rows.len() / shape.row_len();
             flat.fill(rows, base, first, (first + span).min(avail), shape, f);
@@ -1187,6 +1186,11 @@ const DIRECT_INNER: usize = 16;
 
 /// Largest stride whose rows are phase-split.
 const MAX_PHASES: usize = 8;
+
+/// (stride, kernel, dilation) of the [`RowKind::Window`] plan: windows
+/// no wider than two strides, each with its own loop in [`fold_rows`].
+const WINDOWS: [(usize, usize, usize); 6] =
+    [(2, 2, 1), (2, 3, 1), (3, 3, 1), (2, 2, 2), (3, 2, 2), (3, 3, 2)];
 
 /// Largest row of accumulators [`fold_output_row`] folds one input row at
 /// a time into: well inside a first-level data cache (32 KiB and up).
@@ -1265,13 +1269,7 @@ impl RowPlan {
             RowKind::Whole { from: g.cell(0, taps.start), len: taps.len() }
         } else if s == 1 {
             RowKind::Contiguous
-        } else if inner == 1
-            && elem_bytes >= 4
-            && matches!(
-                (s, g.kernel, g.dilation),
-                (2, 2, 1) | (2, 3, 1) | (3, 3, 1) | (2, 2, 2) | (3, 2, 2) | (3, 3, 2)
-            )
-        {
+        } else if inner == 1 && elem_bytes >= 4 && WINDOWS.contains(&(s, g.kernel, g.dilation)) {
             let from = -(g.pad_begin as isize);
             RowKind::Window { stride: s, kernel: g.kernel, dilation: g.dilation, from }
         } else if inner >= DIRECT_INNER || s > MAX_PHASES || s > g.input {
