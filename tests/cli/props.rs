@@ -677,20 +677,29 @@ proptest! {
     }
 }
 
-/// An axis the channels-first fast paths take: single taps (dilation 1),
-/// strides 2 and 3 with windows of two or three taps (folded straight
-/// from the row), stride 1 (contiguous passes), and overlapping windows
-/// (the row cache), over lengths that leave partial chunks at the end.
+/// An axis the channels-first fast paths take: strides 2 and 3 with
+/// windows of two or three taps, dilated or not (folded straight from the
+/// row), stride 1 (contiguous passes), and overlapping windows (the row
+/// cache), over lengths that leave partial chunks at the end and, with
+/// dilation and padding, taps that reach no output.
 fn fast_axis(max_l: usize) -> impl Strategy<Value = (RefAxis, Axis)> {
-    (
-        1..=max_l,
-        select(vec![(2, 2), (2, 3), (3, 3), (1, 2), (1, 3), (2, 4), (3, 2)]),
-        pad_strategy(2),
-        any::<bool>(),
-    )
-        .prop_map(|(l, (s, k), pad, ceil)| {
+    let windows = vec![
+        (2, 2, 1),
+        (2, 3, 1),
+        (3, 3, 1),
+        (1, 2, 1),
+        (1, 3, 1),
+        (2, 4, 1),
+        (3, 2, 1),
+        (2, 2, 2),
+        (3, 2, 2),
+        (3, 3, 2),
+        (2, 3, 2),
+    ];
+    (1..=max_l, select(windows), pad_strategy(2), any::<bool>())
+        .prop_map(|(l, (s, k, d), pad, ceil)| {
             let ceil = ceil && matches!(pad, Pad::Explicit(..));
-            Axis { l, k, s, d: 1, pad, ceil }
+            Axis { l, k, s, d, pad, ceil }
         })
         .prop_filter_map("geometry cnnops must refuse", |a| reference_axis(a).map(|r| (r, a)))
 }
