@@ -132,10 +132,11 @@ fn bench_pool<T: Element>(c: &mut Criterion, dtype: &str, cases: &[&Case], modes
                         });
                     }
                     _ => {
-                        let m = if mode == "avg" {
-                            Mode::Avg { count_include_pad: false }
-                        } else {
-                            Mode::Lp { p: 2.0 }
+                        // "lp" is p = 2; "lp3", "lp1.5" name their p.
+                        let m = match mode {
+                            "avg" => Mode::Avg { count_include_pad: false },
+                            "lp" => Mode::Lp { p: 2.0 },
+                            lp => Mode::Lp { p: lp[2..].parse().expect("lpP names its p") },
                         };
                         let mut out = vec![<T::Mean as Element>::ZERO; shape.output_len()];
                         g.bench_function(id, |b| {
@@ -159,6 +160,7 @@ fn kernels(c: &mut Criterion) {
     let all: Vec<&Case> = CASES.iter().collect();
     bench_pool::<f32>(c, "f32", &all, &["max"]);
     bench_pool::<f32>(c, "f32", &all[..6], &["min", "avg", "lp"]);
+    bench_pool::<f32>(c, "f32", &all[..3], &["lp3", "lp1.5"]);
     let basic: Vec<&Case> = CASES[..3].iter().collect();
     bench_pool::<f64>(c, "f64", &basic, &["max"]);
     bench_pool::<f16>(c, "f16", &basic, &["max"]);

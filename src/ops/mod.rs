@@ -23,6 +23,7 @@ macro_rules! vectorised {
 
 pub mod float16;
 pub mod pool;
+pub mod pow;
 pub mod relu;
 pub mod stream;
 
