@@ -1249,8 +1249,9 @@ struct RowPlan {
     kind: RowKind,
     /// Taps that reach at least one output, in window order.
     taps: Vec<TapRun>,
-    /// Outputs every tap in `taps` reaches (`0..0` if none; for a
-    /// [`RowKind::Window`] plan, `0..0` unless `taps` holds every tap).
+    /// Outputs whose every tap is a real cell
+    /// ([`AxisGeometry::interior`]): none where dilation and padding leave
+    /// a tap wholly in the padding, since a window plan folds every tap.
     interior: Range<usize>,
     inner: usize,
 }
@@ -1318,14 +1319,7 @@ impl RowPlan {
                 (!outs.is_empty()).then_some(TapRun { tap: t, outs, origin })
             })
             .collect();
-        // A window plan folds every tap of the kernel for each interior
-        // output, so with a tap that reaches no output (dilation and
-        // padding can leave one wholly in the padding) it has no interior.
-        let lo = taps.iter().map(|t| t.outs.start).max().unwrap_or(0);
-        let hi = taps.iter().map(|t| t.outs.end).min().unwrap_or(0);
-        let whole = taps.len() == g.kernel || !matches!(kind, RowKind::Window { .. });
-        let interior = if lo < hi && whole { lo..hi } else { 0..0 };
-        RowPlan { kind, taps, interior, inner }
+        RowPlan { kind, taps, interior: g.interior(), inner }
     }
 
     /// Whether windows fold output row by output row ([`fold_output_row`]).

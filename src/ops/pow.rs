@@ -10,9 +10,9 @@
 //! for), far below the precision of the float32 and float16 outputs it
 //! serves; float64 outputs keep `powf` (see [`fast_pow_for`]).
 //!
-//! No crate does this on stable Rust: the vector maths crates (`sleef`,
-//! `std::simd`) need nightly, and `wide` picks its instruction set when
-//! it is compiled, not at run time as [`vectorised!`](super) kernels do.
+//! No crate does this on stable Rust: `sleef` builds on `std::simd`,
+//! which is nightly-only, and `wide` picks its instruction set when it is
+//! compiled, not at run time as [`vectorised!`](super) kernels do.
 
 // fdlibm's constants digit for digit as published, so they can be checked
 // against it; the extra digits round to the same f64.
