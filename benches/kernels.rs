@@ -59,7 +59,7 @@ struct Case {
     ceil: bool,
 }
 
-const CASES: [Case; 9] = [
+const CASES: [Case; 10] = [
     Case { name: "2x2s2", layout: "HWC", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
     Case { name: "2x2s2", layout: "NHWC", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
     Case { name: "2x2s2", layout: "NCHW", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
@@ -69,6 +69,7 @@ const CASES: [Case; 9] = [
     Case { name: "3x3s2p1ceil", layout: "NHWC", k: 3, s: 2, pad: 1, dil: 1, ceil: true },
     Case { name: "3x3s2p1ceil", layout: "NCHW", k: 3, s: 2, pad: 1, dil: 1, ceil: true },
     Case { name: "3x3s1d2", layout: "NCHW", k: 3, s: 1, pad: 0, dil: 2, ceil: false },
+    Case { name: "2x2s2d2", layout: "NCHW", k: 2, s: 2, pad: 0, dil: 2, ceil: false },
 ];
 
 /// 64 MiB in the given layout: N=4, 64 channels, square maps.

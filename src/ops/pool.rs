@@ -560,7 +560,7 @@ fn lp_plane_powered<T: Element, M: Element>(
             }
             acc.fill(0.0);
             // Three powered rows per pass: they are in cache already, so
-            // there is no sequential read to keep (see `fold_output_row`).
+            // there is no sequential read to keep (see `rows_per_pass`).
             for group in powered.order.chunks(3) {
                 let mut src: [&[f64]; 3] = [&[]; 3];
                 for (s, &slot) in src.iter_mut().zip(group) {
@@ -679,7 +679,15 @@ impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
     /// PyTorch and NumPy use, so sums are never cached.
     fn new(shape: &'s PoolShape, plan: &'s RowPlan, seed: A, cache: bool) -> Self {
         let flat = if cache { FlatRows::for_shape(shape, seed) } else { None };
-        let cache = if cache && flat.is_none() { RowCache::for_shape(shape, seed) } else { None };
+        // Window plans fold by output row instead: the row cache's reduce
+        // loop compiled to gathers for them (NCHW max 2x2/2 dilation 2:
+        // 1.8 against 6.6 GB/s without the cache).
+        let window = matches!(plan.kind, RowKind::Window { .. });
+        let cache = if cache && flat.is_none() && !window {
+            RowCache::for_shape(shape, seed)
+        } else {
+            None
+        };
         Folder { shape, plan, scratch: Vec::new(), cache, flat }
     }
 
@@ -775,13 +783,29 @@ fn fold_plane<T: Element, A: Copy>(
 }
 }
 
+/// How many input rows [`fold_output_row`] folds per pass into an output
+/// row of `out_bytes` from input rows of `row_len` elements.
+///
+/// One where a pass reads the input as one sequential stream: the output
+/// row fits the first-level cache, the input rows are long, and
+/// consecutive taps read adjacent rows (interleaving two or three rows of
+/// a channels-first map halved the read rate: float32 NCHW 2x2/2 avg 7
+/// against 17 GB/s). Otherwise three, so each output is loaded and stored
+/// once per three rows: long output rows; short input rows, where a pass
+/// costs more to set up than it moves (NCDHW 40x40x40 avg 3x3x3/2 2.8 ->
+/// 3.7 GB/s); and rows dilated apart, which are not one stream anyway
+/// (NCHW max 2x2/2 dilation 2 5.6 -> 7.5 GB/s).
+fn rows_per_pass(out_bytes: usize, row_len: usize, shape: &PoolShape) -> usize {
+    let adjacent = shape.axes[0].dilation == 1 && shape.axes[1].dilation == 1;
+    if out_bytes <= ROW_IN_CACHE && row_len > SHORT_ROW && adjacent { 1 } else { 3 }
+}
+
+/// Input rows of at most this many elements are short for
+/// [`rows_per_pass`].
+const SHORT_ROW: usize = 64;
+
 /// Output row `b` of plane `a` for the [`RowPlan::by_output_row`] plans,
-/// its input rows in window order. A row of outputs that fits the
-/// first-level cache takes one input row per pass, so the input is read
-/// in one sequential stream (interleaving two or three rows of a
-/// channels-first map halved the read rate: float32 NCHW 2x2/2 avg 7 against
-/// 17 GB/s). A longer row takes up to three input rows per pass, so each
-/// output is loaded and stored once per three rows instead of once per row.
+/// its input rows in window order, [`rows_per_pass`] rows per pass.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fold_output_row<T: Element, A: Copy>(
@@ -796,7 +820,7 @@ fn fold_output_row<T: Element, A: Copy>(
 ) {
     let [g0, g1, g2] = shape.axes;
     let row_len = g2.input * shape.inner;
-    let per_pass = if size_of_val(out_row) <= ROW_IN_CACHE { 1 } else { 3 };
+    let per_pass = rows_per_pass(size_of_val(out_row), row_len, shape);
     let mut group: [&[T]; 3] = [&[]; 3];
     let mut n = 0;
     for t0 in g0.taps(a) {
@@ -1010,9 +1034,11 @@ fn direct_pixel<T: Copy, A: Copy>(
 }
 
 /// Rows already reduced along the last axis, kept while the windows that
-/// overlap them are folded: with a 3×3 window and stride 2 over
-/// channels-first maps, each input row is reduced once instead of one and
-/// a half times, and the vertical step is a few contiguous passes.
+/// overlap them are folded: with a 3×3 window and stride 1 over
+/// channels-first maps, each input row is reduced once instead of three
+/// times, and the vertical step is a few contiguous passes. For max and
+/// min of contiguous and phase-split rows: the windows [`FlatRows`] and
+/// the [`RowKind::Window`] plan do not take.
 ///
 /// Folding each row first and then the rows in window order keeps the
 /// window order of the whole fold (row-major, first tap first), so ties
@@ -1944,7 +1970,10 @@ mod tests {
             };
             // Rows of outputs that fit `ROW_IN_CACHE` (one input row per
             // pass) and wider ones (up to three per pass).
+            // Rows of up to `SHORT_ROW` elements take three rows per pass,
+            // longer ones one.
             let small = [1, 16, 37, 70].into_iter().flat_map(|i| [12, 13, 31].map(|w| (i, w)));
+            let small = small.chain([(1, 97), (2, 40)]);
             let wide = [(1, 4 * ROW_IN_CACHE / 8), (1, 6 * ROW_IN_CACHE / 8 + 1), (70, 100)];
             for (inner, w) in small.chain(wide) {
                 for shape in [
@@ -2100,7 +2129,10 @@ mod tests {
                     // Width 12 tiles into windows of 2 and 3 (`FlatRows`);
                     // widths 2 and 3 leave a dilated tap wholly in the
                     // padding (the window plan must then have no interior).
-                    for width in [13, 12, 3, 2] {
+                    // Width 130 is longer than `SHORT_ROW` (one input row
+                    // per pass through the window plan).
+                    let long = if inner == 1 { &[130][..] } else { &[] };
+                    for &width in [13, 12, 3, 2].iter().chain(long) {
                         // Some windows are wider than these inputs: skip those.
                         let Ok(across) = ax(width) else { continue };
                         let shape = PoolShape::new(2, inner, &[ax(7).unwrap(), across]);
