@@ -560,7 +560,7 @@ fn lp_plane_powered<T: Element, M: Element>(
             }
             acc.fill(0.0);
             // Three powered rows per pass: they are in cache already, so
-            // there is no sequential read to keep (see `rows_per_pass`).
+            // there is no sequential read to keep (see `fold_output_row`).
             for group in powered.order.chunks(3) {
                 let mut src: [&[f64]; 3] = [&[]; 3];
                 for (s, &slot) in src.iter_mut().zip(group) {
@@ -783,29 +783,18 @@ fn fold_plane<T: Element, A: Copy>(
 }
 }
 
-/// How many input rows [`fold_output_row`] folds per pass into an output
-/// row of `out_bytes` from input rows of `row_len` elements.
-///
-/// One where a pass reads the input as one sequential stream: the output
-/// row fits the first-level cache, the input rows are long, and
-/// consecutive taps read adjacent rows (interleaving two or three rows of
-/// a channels-first map halved the read rate: float32 NCHW 2x2/2 avg 7
-/// against 17 GB/s). Otherwise three, so each output is loaded and stored
-/// once per three rows: long output rows; short input rows, where a pass
-/// costs more to set up than it moves (NCDHW 40x40x40 avg 3x3x3/2 2.8 ->
-/// 3.7 GB/s); and rows dilated apart, which are not one stream anyway
-/// (NCHW max 2x2/2 dilation 2 5.6 -> 7.5 GB/s).
-fn rows_per_pass(out_bytes: usize, row_len: usize, shape: &PoolShape) -> usize {
-    let adjacent = shape.axes[0].dilation == 1 && shape.axes[1].dilation == 1;
-    if out_bytes <= ROW_IN_CACHE && row_len > SHORT_ROW && adjacent { 1 } else { 3 }
-}
-
-/// Input rows of at most this many elements are short for
-/// [`rows_per_pass`].
-const SHORT_ROW: usize = 64;
-
 /// Output row `b` of plane `a` for the [`RowPlan::by_output_row`] plans,
-/// its input rows in window order, [`rows_per_pass`] rows per pass.
+/// its input rows in window order. A row of outputs that fits the
+/// first-level cache takes one input row per pass, so the input is read
+/// in one sequential stream (interleaving two or three rows of a
+/// channels-first map halved the read rate: float32 NCHW 2x2/2 avg 7 against
+/// 17 GB/s). A longer row takes up to three input rows per pass, so each
+/// output is loaded and stored once per three rows instead of once per row.
+///
+/// Three rows per pass for short rows (NCDHW 40x40x40) or rows dilated
+/// apart were tried: one build gave NCDHW avg 3x3x3/2 2.8 -> 3.7 and NCHW
+/// max 2x2/2 dilation 2 5.6 -> 7.5 GB/s, but against this code, built on
+/// its own, avg 2x2x2/2 fell 5.2 -> 3.9 and 3x3x3/2 3.6 -> 3.3.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
 fn fold_output_row<T: Element, A: Copy>(
@@ -820,7 +809,7 @@ fn fold_output_row<T: Element, A: Copy>(
 ) {
     let [g0, g1, g2] = shape.axes;
     let row_len = g2.input * shape.inner;
-    let per_pass = rows_per_pass(size_of_val(out_row), row_len, shape);
+    let per_pass = if size_of_val(out_row) <= ROW_IN_CACHE { 1 } else { 3 };
     let mut group: [&[T]; 3] = [&[]; 3];
     let mut n = 0;
     for t0 in g0.taps(a) {
@@ -1922,6 +1911,29 @@ mod tests {
         out
     }
 
+    /// An axis of length `l` with window `(stride, kernel, dilation, pad,
+    /// ceil)`, padding on both ends.
+    fn window_axis(
+        l: usize,
+        (s, k, d, pad, ceil): (usize, usize, usize, usize, bool),
+    ) -> AxisGeometry {
+        AxisGeometry::new(l, k, s, d, AxisPad::Explicit { begin: pad, end: pad }, ceil).unwrap()
+    }
+
+    /// `n` values picked from `values` by a hash of the position, with a
+    /// NaN, inf or -inf one time in 97.
+    fn mixed(n: usize, values: &[f32]) -> Vec<f32> {
+        let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
+        (0..n)
+            .map(|i| {
+                let mut h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                h ^= h >> 29;
+                let h = (h % 10007) as usize;
+                if h.is_multiple_of(97) { specials[h % 3] } else { values[h % values.len()] }
+            })
+            .collect()
+    }
+
     /// Average and Lp pooling through the row-group kernels (channels-first
     /// windows of 2 at stride 2, 3 at 2 and 3 at 3 folded straight from one
     /// to three rows at once; channels-last pixels of 16 to 70 channels
@@ -1937,7 +1949,6 @@ mod tests {
     #[test]
     fn sums_keep_window_order() {
         let values = [1e30f32, -1e30, 1.0, -0.0, 3.5e-20, 7.0, -2.25, 0.5];
-        let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
         let modes = [
             Mode::Avg { count_include_pad: false },
             Mode::Avg { count_include_pad: true },
@@ -1963,15 +1974,11 @@ mod tests {
             (3, 2, 2, 1, true),
             (1, 3, 1, 1, false),
         ];
-        for (s, k, d, pad, ceil) in windows {
-            let ax = |l| {
-                AxisGeometry::new(l, k, s, d, AxisPad::Explicit { begin: pad, end: pad }, ceil)
-                    .unwrap()
-            };
+        for window in windows {
+            let (s, k, d, pad, ceil) = window;
+            let ax = |l| window_axis(l, window);
             // Rows of outputs that fit `ROW_IN_CACHE` (one input row per
             // pass) and wider ones (up to three per pass).
-            // Rows of up to `SHORT_ROW` elements take three rows per pass,
-            // longer ones one.
             let small = [1, 16, 37, 70].into_iter().flat_map(|i| [12, 13, 31].map(|w| (i, w)));
             let small = small.chain([(1, 97), (2, 40)]);
             let wide = [(1, 4 * ROW_IN_CACHE / 8), (1, 6 * ROW_IN_CACHE / 8 + 1), (70, 100)];
@@ -1980,14 +1987,7 @@ mod tests {
                     PoolShape::new(2, inner, &[ax(7), ax(w)]),
                     PoolShape::new(2, inner, &[ax(5), ax(4), ax(w)]),
                 ] {
-                    let input: Vec<f32> = (0..shape.input_len())
-                        .map(|i| {
-                            let mut h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                            h ^= h >> 29;
-                            let h = (h % 10007) as usize;
-                            if h.is_multiple_of(97) { specials[h % 3] } else { values[h % 8] }
-                        })
-                        .collect();
+                    let input = mixed(shape.input_len(), &values);
                     for mode in modes {
                         let want = naive_mean(&input, &shape, mode);
                         let mut got = vec![0f32; shape.output_len()];
@@ -2042,17 +2042,7 @@ mod tests {
             }
         }
         let values = [1e30f32, -1e30, 1.0, -0.0, 3.5e-20, 7.0, -2.25, 0.5, 1e-40];
-        let specials = [f32::NAN, f32::INFINITY, f32::NEG_INFINITY];
-        let data = |n: usize| -> Vec<f32> {
-            (0..n)
-                .map(|i| {
-                    let mut h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                    h ^= h >> 29;
-                    let h = (h % 10007) as usize;
-                    if h.is_multiple_of(97) { specials[h % 3] } else { values[h % 9] }
-                })
-                .collect()
-        };
+        let data = |n: usize| mixed(n, &values);
         // (stride, kernel, dilation, pad, ceil)
         let windows = [
             (2, 2, 1, 0, false),
@@ -2061,11 +2051,9 @@ mod tests {
             (1, 3, 1, 1, false),
             (4, 3, 1, 0, true),
         ];
-        for (s, k, d, pad, ceil) in windows {
-            let ax = |l| {
-                AxisGeometry::new(l, k, s, d, AxisPad::Explicit { begin: pad, end: pad }, ceil)
-                    .unwrap()
-            };
+        for window in windows {
+            let (s, k, d, pad, ceil) = window;
+            let ax = |l| window_axis(l, window);
             let whole = AxisGeometry::new(9, 9, 1, 1, AxisPad::Valid, false).unwrap();
             for inner in [1, 3, 20] {
                 for shape in [
@@ -2129,8 +2117,8 @@ mod tests {
                     // Width 12 tiles into windows of 2 and 3 (`FlatRows`);
                     // widths 2 and 3 leave a dilated tap wholly in the
                     // padding (the window plan must then have no interior).
-                    // Width 130 is longer than `SHORT_ROW` (one input row
-                    // per pass through the window plan).
+                    // Width 130: more than one vector of outputs per row
+                    // through the window plan.
                     let long = if inner == 1 { &[130][..] } else { &[] };
                     for &width in [13, 12, 3, 2].iter().chain(long) {
                         // Some windows are wider than these inputs: skip those.
