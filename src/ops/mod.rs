@@ -208,7 +208,8 @@ impl Element for f16 {
     }
     #[inline(always)]
     fn from_f64(x: f64) -> Self {
-        f16::from_f64(x)
+        // Rounded once, and vectorised (`half` rounds twice, per call).
+        f16::from_bits(float16::narrow_f64(x))
     }
     #[inline(always)]
     fn scale(self, alpha: f64) -> Self {
