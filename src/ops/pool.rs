@@ -280,39 +280,87 @@ pub fn mean_planes<T: Element>(
         Mode::Lp { p } => lp_roots(acc_row, out_row, p),
         Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
     };
+    // Calls `$go!(fold)` with the fold of `mode` for values of type `$ty`.
+    // The fold is inlined into the window loops even where it is large
+    // (`pow`), or they call it per cell and stay scalar (float32 NCHW 2x2/2
+    // lp p=1.5: 0.18 GB/s). An attribute on a closure is stable in argument
+    // position only, hence `identity`.
+    macro_rules! inlined {
+        ($($f:tt)*) => { std::convert::identity(#[inline(always)] $($f)*) };
+    }
+    macro_rules! with_fold {
+        ($ty:ty, $go:ident) => {{
+            match mode {
+                Mode::Avg { .. } => $go!(inlined!(|s: f64, x: $ty| s + x.to_f64())),
+                Mode::Lp { p: 1.0 } => $go!(inlined!(|s: f64, x: $ty| s + x.to_f64().abs())),
+                Mode::Lp { p: 2.0 } => $go!(inlined!(|s: f64, x: $ty| {
+                    let x = x.to_f64();
+                    s + x * x
+                })),
+                // Small whole powers by multiplication: `powf` costs fifty
+                // times the rest of the fold. For float16, float32 and
+                // integers of up to 16 bits the square is exact in f64, so
+                // these round once, like a correctly rounded power; wider
+                // types round twice, within an ulp of f64.
+                Mode::Lp { p: 3.0 } => $go!(inlined!(|s: f64, x: $ty| {
+                    let x = x.to_f64().abs();
+                    s + x * x * x
+                })),
+                Mode::Lp { p: 4.0 } => $go!(inlined!(|s: f64, x: $ty| {
+                    let x = x.to_f64();
+                    let q = x * x;
+                    s + q * q
+                })),
+                Mode::Lp { p: norm } if fast_pow_for(norm, size_of::<T::Mean>()) => {
+                    $go!(inlined!(|s: f64, x: $ty| s + pow(x.to_f64().abs(), norm)))
+                }
+                Mode::Lp { p: norm } => {
+                    $go!(inlined!(|s: f64, x: $ty| s + x.to_f64().abs().powf(norm)))
+                }
+                Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
+            }
+        }};
+    }
     if let Mode::Lp { p: norm } = mode
         && !matches!(norm, 1.0 | 2.0 | 3.0 | 4.0)
-        && let Some(powered) = PowRows::for_shape(shape)
+        && let Some(wide) = WideRows::<f64>::for_shape(shape)
     {
         // The power is the whole cost of these norms: raise each input
         // row once (one contiguous pass) and sum the powered rows, rather
         // than raise every tap (2.25 times per cell at 3x3/2).
-        let plan = RowPlan::new(&g2, inner, size_of::<f64>());
-        let acc_len = if plan.by_output_row() { row } else { plane_len };
-        let fast = fast_pow_for(norm, size_of::<T::Mean>());
-        out.par_chunks_mut(plane_len).enumerate().for_each_init(
-            || (vec![0f64; acc_len], powered.clone(), Vec::new()),
-            |(acc, powered, scratch), (k, plane)| {
-                let p = start + k;
-                let fin = |b, acc_row: &[f64], out_row: &mut [T::Mean]| {
-                    finish(p % g0.output, b, acc_row, out_row)
-                };
-                let parts = (rows, base, p, shape, &plan);
-                if fast {
-                    let power = std::convert::identity(
-                        #[inline(always)]
-                        |x: T| pow(x.to_f64().abs(), norm),
-                    );
-                    lp_plane_powered(parts, acc, plane, powered, scratch, power, fin);
-                } else {
-                    let power = |x: T| x.to_f64().abs().powf(norm);
-                    lp_plane_powered(parts, acc, plane, powered, scratch, power, fin);
-                }
-            },
-        );
+        let add = inlined!(|s: f64, y: f64| s + y);
+        let parts = (rows, base, shape, start);
+        if fast_pow_for(norm, size_of::<T::Mean>()) {
+            let power = inlined!(|x: T| pow(x.to_f64().abs(), norm));
+            mean_planes_wide(parts, out, wide, power, add, finish);
+        } else {
+            let power = |x: T| x.to_f64().abs().powf(norm);
+            mean_planes_wide(parts, out, wide, power, add, finish);
+        }
         return;
     }
     let plan = RowPlan::new(&g2, inner, size_of::<T>());
+    if size_of::<T>() < size_of::<f32>()
+        && matches!(plan.kind, RowKind::Phased { .. })
+        && let Some(wide) = WideRows::<f32>::for_shape(shape)
+    {
+        // float16 and integers of up to 16 bits are exact in float32:
+        // widen each input row once, and sum float32 rows, which the
+        // window plans read with shuffles (they are not used for 1- and
+        // 2-byte elements, see `RowPlan::new`), rather than split the
+        // phases of each row for every output row it is in. Pixels long
+        // enough to fold in place (channels-last) gain nothing from it:
+        // float16 HWC 2x2/2 4.4 against 4.0 GB/s.
+        let widen = inlined!(|x: T| x.to_f64() as f32);
+        let parts = (rows, base, shape, start);
+        macro_rules! go {
+            ($add:expr) => {
+                mean_planes_wide(parts, out, wide, widen, $add, finish)
+            };
+        }
+        with_fold!(f32, go);
+        return;
+    }
     // Row by row plans need one row of accumulators, the others a plane.
     let acc_len = if plan.by_output_row() { row } else { plane_len };
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
@@ -320,13 +368,9 @@ pub fn mean_planes<T: Element>(
         |(acc, folder), (k, plane)| {
             let p = start + k;
             let a = p % g0.output;
-            // The fold is inlined into the window loops even where it is
-            // large (`pow`), or they call it per cell and stay scalar
-            // (float32 NCHW 2x2/2 lp p=1.5: 0.18 GB/s). An attribute on a
-            // closure is stable in argument position only, hence `identity`.
             macro_rules! sum {
-                ($($f:tt)*) => {{
-                    let f = std::convert::identity(#[inline(always)] $($f)*);
+                ($f:expr) => {{
+                    let f = $f;
                     if plan.by_output_row() {
                         let (map, row0) = shape.plane_input(rows, base, p);
                         let fin = |b, acc_row: &[f64], out_row: &mut [T::Mean]| {
@@ -344,33 +388,34 @@ pub fn mean_planes<T: Element>(
                     }
                 }};
             }
-            match mode {
-                Mode::Avg { .. } => sum!(|s, x: T| s + x.to_f64()),
-                Mode::Lp { p: 1.0 } => sum!(|s, x: T| s + x.to_f64().abs()),
-                Mode::Lp { p: 2.0 } => sum!(|s, x: T| {
-                    let x = x.to_f64();
-                    s + x * x
-                }),
-                // Small whole powers by multiplication: `powf` costs fifty
-                // times the rest of the fold. For float16, float32 and
-                // integers of up to 16 bits the square is exact in f64, so
-                // these round once, like a correctly rounded power; wider
-                // types round twice, within an ulp of f64.
-                Mode::Lp { p: 3.0 } => sum!(|s, x: T| {
-                    let x = x.to_f64().abs();
-                    s + x * x * x
-                }),
-                Mode::Lp { p: 4.0 } => sum!(|s, x: T| {
-                    let x = x.to_f64();
-                    let q = x * x;
-                    s + q * q
-                }),
-                Mode::Lp { p: norm } if fast_pow_for(norm, size_of::<T::Mean>()) => {
-                    sum!(|s, x: T| s + pow(x.to_f64().abs(), norm))
-                }
-                Mode::Lp { p: norm } => sum!(|s, x: T| s + x.to_f64().abs().powf(norm)),
-                Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
-            }
+            with_fold!(T, sum);
+        },
+    );
+}
+
+/// [`mean_planes`] through [`WideRows`]: each input row mapped once by
+/// `widen`, the mapped rows summed by `add` through the row plan for rows
+/// of `W`, each output row finished by `finish(a, b, sums, out_row)`.
+fn mean_planes_wide<T: Element, W: Element, M: Element>(
+    (rows, base, shape, start): (&[T], usize, &PoolShape, usize),
+    out: &mut [M],
+    wide: WideRows<W>,
+    widen: impl Fn(T) -> W + Copy + Sync,
+    add: impl Fn(f64, W) -> f64 + Copy + Sync,
+    finish: impl Fn(usize, usize, &[f64], &mut [M]) + Sync,
+) {
+    let [g0, _, g2] = shape.axes;
+    let plan = RowPlan::new(&g2, shape.inner, size_of::<W>());
+    let plane_len = shape.plane_len();
+    let acc_len = if plan.by_output_row() { g2.output * shape.inner } else { plane_len };
+    out.par_chunks_mut(plane_len).enumerate().for_each_init(
+        || (vec![0f64; acc_len], wide.clone(), Vec::new()),
+        |(acc, wide, scratch), (k, plane)| {
+            let p = start + k;
+            let fin =
+                |b, acc_row: &[f64], out_row: &mut [M]| finish(p % g0.output, b, acc_row, out_row);
+            let parts = (rows, base, p, shape, &plan);
+            sum_plane_wide(parts, acc, plane, wide, scratch, widen, add, fin);
         },
     );
 }
@@ -452,19 +497,20 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
 }
 }
 
-/// Input rows raised to the norm's power, kept while the windows that
-/// overlap them are summed, so each input cell is raised once.
+/// Input rows mapped once to a wider type (raised to the norm's power, or
+/// widened from float16 and small integers to float32), kept while the
+/// windows that overlap them are summed, so each input cell is mapped once.
 ///
 /// Direct mapped: row `(i, j)` of a map (axis-0 cell `i`, axis-1 cell `j`)
 /// lives in slot `(i mod E0)·L1 + j`, where `E0` is the axis-0 window extent
 /// clipped to the axis: the rows of one window, and those the next output
 /// plane along axis 0 shares with it, never share a slot.
 ///
-/// The powered values and the order they are summed in are those of the
+/// The mapped values and the order they are summed in are those of the
 /// direct fold (window order), so the sums are the same bit for bit.
 #[derive(Clone)]
-struct PowRows {
-    data: Vec<f64>,
+struct WideRows<W> {
+    data: Vec<W>,
     /// Global key of the row each slot holds (`usize::MAX`: none).
     tags: Vec<usize>,
     /// Slots of the output row being summed, in window order.
@@ -474,19 +520,19 @@ struct PowRows {
     row_len: usize,
 }
 
-impl PowRows {
+impl<W: Element> WideRows<W> {
     /// Empty slots for `shape`, or `None` if they would not fit in
-    /// [`CACHE_BYTES`] (then every tap is raised where it is summed).
+    /// [`CACHE_BYTES`] (then every tap is mapped where it is summed).
     fn for_shape(shape: &PoolShape) -> Option<Self> {
         let [g0, g1, g2] = shape.axes;
         let e0 = g0.extent().min(g0.input);
         let row_len = g2.input * shape.inner;
         let slots = e0.checked_mul(g1.input)?;
-        if slots.checked_mul(row_len)?.checked_mul(size_of::<f64>())? > CACHE_BYTES {
+        if slots.checked_mul(row_len)?.checked_mul(size_of::<W>())? > CACHE_BYTES {
             return None;
         }
         // Allocated on first use, by each worker.
-        Some(PowRows {
+        Some(WideRows {
             data: Vec::new(),
             tags: vec![usize::MAX; slots],
             order: Vec::new(),
@@ -496,7 +542,7 @@ impl PowRows {
         })
     }
 
-    /// The slot of row `(i, j)` of map `m`, raising it from `map` (which
+    /// The slot of row `(i, j)` of map `m`, mapping it from `map` (which
     /// starts at map-local row `row0`) if the slot does not hold it.
     #[inline(always)]
     fn slot<T: Copy>(
@@ -505,66 +551,67 @@ impl PowRows {
         row0: usize,
         (m, i, j): (usize, usize, usize),
         g0_input: usize,
-        power: impl Fn(T) -> f64,
+        widen: impl Fn(T) -> W,
     ) -> usize {
         let key = (m * g0_input + i) * self.l1 + j;
         let slot = (i % self.e0) * self.l1 + j;
         if self.tags[slot] != key {
             if self.data.is_empty() {
-                self.data = vec![0.0; self.tags.len() * self.row_len];
+                self.data = vec![W::ZERO; self.tags.len() * self.row_len];
             }
             let src = &map[((i - row0) * self.l1 + j) * self.row_len..][..self.row_len];
             let dst = &mut self.data[slot * self.row_len..][..self.row_len];
             for (d, &x) in dst.iter_mut().zip(src) {
-                *d = power(x);
+                *d = widen(x);
             }
             self.tags[slot] = key;
         }
         slot
     }
 
-    fn row(&self, slot: usize) -> &[f64] {
+    fn row(&self, slot: usize) -> &[W] {
         &self.data[slot * self.row_len..][..self.row_len]
     }
 }
 
 vectorised! {
-/// The Lp sums of output plane `p` from [`PowRows`], finished into `out`
-/// (`finish(b, sums, out_row)` per output row `b`). `plan` is the row plan
-/// for `f64` rows; `acc` holds one output row of sums for the plans that
-/// fold by output row, else a plane.
-#[allow(clippy::type_complexity)]
-fn lp_plane_powered<T: Element, M: Element>(
+/// The sums of output plane `p` from [`WideRows`], finished into `out`
+/// (`finish(b, sums, out_row)` per output row `b`). `widen` maps an input
+/// value into the rows, `add` folds a mapped value into a sum; `plan` is
+/// the row plan for rows of `W`. `acc` holds one output row of sums for
+/// the plans that fold by output row, else a plane.
+#[allow(clippy::type_complexity, clippy::too_many_arguments)]
+fn sum_plane_wide<T: Element, W: Element, M: Element>(
     (rows, base, p, shape, plan): (&[T], usize, usize, &PoolShape, &RowPlan),
     acc: &mut [f64],
     out: &mut [M],
-    powered: &mut PowRows,
-    scratch: &mut Vec<f64>,
-    power: impl Fn(T) -> f64 + Copy,
+    wide: &mut WideRows<W>,
+    scratch: &mut Vec<W>,
+    widen: impl Fn(T) -> W + Copy,
+    add: impl Fn(f64, W) -> f64 + Copy,
     mut finish: impl FnMut(usize, &[f64], &mut [M]),
 ) {
     let [g0, g1, g2] = shape.axes;
     let (map, row0) = shape.plane_input(rows, base, p);
     let (m, a) = (p / g0.output, p % g0.output);
-    let add = std::convert::identity(#[inline(always)] |s: f64, y: f64| s + y);
     let out_row_len = g2.output * shape.inner;
     if plan.by_output_row() {
         for (b, out_row) in out.chunks_exact_mut(out_row_len).enumerate() {
-            powered.order.clear();
+            wide.order.clear();
             for t0 in g0.taps(a) {
                 let i = g0.cell(a, t0);
                 for t1 in g1.taps(b) {
-                    let slot = powered.slot(map, row0, (m, i, g1.cell(b, t1)), g0.input, power);
-                    powered.order.push(slot);
+                    let slot = wide.slot(map, row0, (m, i, g1.cell(b, t1)), g0.input, widen);
+                    wide.order.push(slot);
                 }
             }
             acc.fill(0.0);
-            // Three powered rows per pass: they are in cache already, so
+            // Three mapped rows per pass: they are in cache already, so
             // there is no sequential read to keep (see `fold_output_row`).
-            for group in powered.order.chunks(3) {
-                let mut src: [&[f64]; 3] = [&[]; 3];
+            for group in wide.order.chunks(3) {
+                let mut src: [&[W]; 3] = [&[]; 3];
                 for (s, &slot) in src.iter_mut().zip(group) {
-                    *s = powered.row(slot);
+                    *s = wide.row(slot);
                 }
                 fold_rows(plan, &src[..group.len()], acc, &g2, add);
             }
@@ -576,8 +623,8 @@ fn lp_plane_powered<T: Element, M: Element>(
             let i = g0.cell(a, t0);
             for (b, acc_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
                 for t1 in g1.taps(b) {
-                    let slot = powered.slot(map, row0, (m, i, g1.cell(b, t1)), g0.input, power);
-                    fold_row(plan, powered.row(slot), acc_row, &g2, scratch, add);
+                    let slot = wide.slot(map, row0, (m, i, g1.cell(b, t1)), g0.input, widen);
+                    fold_row(plan, wide.row(slot), acc_row, &g2, scratch, add);
                 }
             }
         }
@@ -2010,12 +2057,79 @@ mod tests {
                     let mut got = vec![0f64; shape.output_len()];
                     pool_mean(&small, &shape, mode, &mut got);
                     assert!(got == want, "int8 {s}/{k} inner {inner}");
+                    if shape.input_len() < 20_000 {
+                        narrow_types_widen_exactly(&shape, &what_shape(&shape, window), true);
+                    }
                 }
             }
         }
+        // Rows too large to widen in the cache: summed straight from the input.
+        let ax = |l| AxisGeometry::new(l, 2, 2, 1, AxisPad::Valid, false).unwrap();
+        let shape = PoolShape::new(1, 1, &[ax(2), ax(1100), ax(1000)]);
+        assert!(WideRows::<f32>::for_shape(&shape).is_none());
+        narrow_types_widen_exactly(&shape, "uncached", false);
     }
 
-    /// Norms other than 1 to 4 raise each input row once into [`PowRows`]
+    fn what_shape(
+        shape: &PoolShape,
+        (s, k, d, pad, ceil): (usize, usize, usize, usize, bool),
+    ) -> String {
+        let sides = shape.axes.map(|g| g.input);
+        format!("{s}/{k} d{d} pad {pad} ceil {ceil} inner {} {sides:?}", shape.inner)
+    }
+
+    /// float16 and 16-bit integers, whose rows are widened to float32 once
+    /// ([`WideRows`]), against [`naive_mean`] bit for bit in every mode
+    /// with a power of 1 to 4. Their float64 sums are exact (a float16 is a
+    /// multiple of 2^-24 below 2^16), so the data can hold the extremes:
+    /// ±65504, 2^-24, ±inf and NaN.
+    /// `integers`: also unsigned and signed 16-bit and 8-bit integers.
+    fn narrow_types_widen_exactly(shape: &PoolShape, what: &str, integers: bool) {
+        fn check<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
+            let modes = [
+                Mode::Avg { count_include_pad: false },
+                Mode::Avg { count_include_pad: true },
+                Mode::Lp { p: 1.0 },
+                Mode::Lp { p: 2.0 },
+                Mode::Lp { p: 3.0 },
+                Mode::Lp { p: 4.0 },
+            ];
+            for mode in modes {
+                let want = naive_mean(input, shape, mode);
+                let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
+                pool_mean(input, shape, mode, &mut got);
+                // The kernel multiplies and takes `sqrt` where the
+                // reference calls `powf`, which can differ in the last bit
+                // of a float64 output (a fourth power of a 16-bit integer
+                // is inexact).
+                let exact = matches!(mode, Mode::Avg { .. } | Mode::Lp { p: 1.0 });
+                for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                    let w = <T::Mean as Element>::from_f64(w);
+                    let (gf, wf) = (g.to_f64(), w.to_f64());
+                    let same = (g.is_nan() && w.is_nan())
+                        || bytemuck::bytes_of(&g) == bytemuck::bytes_of(&w)
+                        || (!exact && (gf - wf).abs() <= 1e-12 * wf.abs());
+                    assert!(same, "{} {what} {mode:?} at {at}: {g:?} vs {w:?}", T::DTYPE);
+                }
+            }
+        }
+        let values = [65504.0, -65504.0, 1.0, -0.0, 2f32.powi(-24), 7.0, -2.25, 0.5];
+        let halves: Vec<f16> =
+            mixed(shape.input_len(), &values).into_iter().map(f16::from_f32).collect();
+        check(&halves, shape, what);
+        if !integers {
+            return;
+        }
+        let n = shape.input_len();
+        let words: Vec<u16> = (0..n).map(|i| (i * 40_503 % 65_536) as u16).collect();
+        check(&words, shape, what);
+        let signed: Vec<i16> = words.iter().map(|&w| w as i16).collect();
+        check(&signed, shape, what);
+        let bytes: Vec<u8> = words.iter().map(|&w| w as u8).collect();
+        check(&bytes, shape, what);
+    }
+
+    /// Norms other than 1 to 4 raise each input row once into [`WideRows`]
     /// and sum the powered rows. Against [`naive_mean_with`] raising every
     /// tap where it is summed, with the same `pow` (float32 and float16
     /// outputs) or `powf` (float64 outputs, so float64 and integer input):
@@ -2058,7 +2172,7 @@ mod tests {
                     PoolShape::new(2, inner, &[ax(5), ax(6), ax(12)]),
                     PoolShape::new(3, inner, &[ax(6), whole]),
                 ] {
-                    assert!(PowRows::for_shape(&shape).is_some());
+                    assert!(WideRows::<f64>::for_shape(&shape).is_some());
                     let what = format!("{s}/{k} d{d} pad {pad} ceil {ceil} inner {inner}");
                     let input = data(shape.input_len());
                     let halves: Vec<f16> = input.iter().map(|&x| f16::from_f32(x)).collect();
@@ -2077,7 +2191,7 @@ mod tests {
         // Rows too large to cache: each tap is raised where it is summed.
         let ax = |l| AxisGeometry::new(l, 2, 2, 1, AxisPad::Valid, false).unwrap();
         let shape = PoolShape::new(1, 1, &[ax(2), ax(1100), ax(1000)]);
-        assert!(PowRows::for_shape(&shape).is_none());
+        assert!(WideRows::<f64>::for_shape(&shape).is_none());
         check(&data(shape.input_len()), &shape, 1.5, "uncached");
     }
 
