@@ -908,18 +908,13 @@ fn fold_rows<T: Element, A: Copy>(
     f: impl Fn(A, T) -> A + Copy,
 ) {
     match plan.kind {
-        RowKind::Window { stride, kernel, dilation, from } => {
+        RowKind::Window { stride, kernel, dilation, fused: (lo, hi), at } => {
             // The interior outputs whose chunks lie wholly in the row go
             // through the fused loop; the rest (at most one more) and the
             // edges go one by one.
-            let int = &plan.interior;
-            let first = from + (int.start * stride) as isize;
-            let span = if g.extent() > stride { 2 * stride } else { stride };
-            let room = (rows[0].len() as isize - first).max(0) as usize;
-            let fits = if room >= span { (room - span) / stride + 1 } else { 0 };
-            let fused = int.start..int.start + int.len().min(fits);
+            debug_assert!(rows.iter().all(|row| row.len() == g.input));
+            let fused = lo..hi;
             if !fused.is_empty() {
-                let at = first as usize;
                 let dst = &mut out_row[fused.clone()];
                 let mut at_rows: [&[T]; 3] = [&[]; 3];
                 for (d, row) in at_rows.iter_mut().zip(rows) {
@@ -1496,9 +1491,11 @@ enum RowKind {
     /// no wider than two strides: each interior output folds its whole
     /// window straight from the row in one pass (`S`, `K` and `D` are
     /// compile-time constants there, so the compiler turns the strided
-    /// reads into shuffles), with no phase split. Output `c` reads from
-    /// `from + c·S`.
-    Window { stride: usize, kernel: usize, dilation: usize, from: isize },
+    /// reads into shuffles), with no phase split. Outputs `fused` (the
+    /// interior ones whose chunks lie wholly in the row) go through that
+    /// loop, from cell `at` on; the rest one by one. Worked out once: on
+    /// short rows the divisions cost as much as the row.
+    Window { stride: usize, kernel: usize, dilation: usize, fused: (usize, usize), at: usize },
     /// Taps read the phases of the row.
     Phased { stride: usize, phase_len: usize },
     /// Each output pixel folded in place (long pixels, large strides).
@@ -1527,8 +1524,14 @@ impl RowPlan {
         } else if s == 1 {
             RowKind::Contiguous
         } else if inner == 1 && elem_bytes >= 4 && WINDOWS.contains(&(s, g.kernel, g.dilation)) {
-            let from = -(g.pad_begin as isize);
-            RowKind::Window { stride: s, kernel: g.kernel, dilation: g.dilation, from }
+            let int = g.interior();
+            let first = (int.start * s) as isize - g.pad_begin as isize;
+            let span = if g.extent() > s { 2 * s } else { s };
+            let room = (g.input as isize - first).max(0) as usize;
+            let fits = if room >= span { (room - span) / s + 1 } else { 0 };
+            let fused = (int.start, int.start + int.len().min(fits));
+            let at = if fused.0 < fused.1 { first as usize } else { 0 };
+            RowKind::Window { stride: s, kernel: g.kernel, dilation: g.dilation, fused, at }
         } else if inner >= DIRECT_INNER || s > MAX_PHASES || s > g.input {
             RowKind::Direct
         } else {
