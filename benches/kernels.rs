@@ -166,6 +166,8 @@ fn kernels(c: &mut Criterion) {
     let basic: Vec<&Case> = CASES[..3].iter().collect();
     bench_pool::<f64>(c, "f64", &basic, &["max"]);
     bench_pool::<f16>(c, "f16", &basic, &["max"]);
+    // Widened to float32 rows once (channels-first) or folded in place.
+    bench_pool::<f16>(c, "f16", &all[..6], &["avg"]);
     bench_pool::<i8>(c, "i8", &basic, &["max"]);
     bench_pool::<u8>(c, "u8", &basic, &["max"]);
     bench_pool::<i16>(c, "i16", &basic, &["max"]);
