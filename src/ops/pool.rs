@@ -1996,16 +1996,7 @@ mod tests {
     #[test]
     fn sums_keep_window_order() {
         let values = [1e30f32, -1e30, 1.0, -0.0, 3.5e-20, 7.0, -2.25, 0.5];
-        let modes = [
-            Mode::Avg { count_include_pad: false },
-            Mode::Avg { count_include_pad: true },
-            Mode::Lp { p: 1.0 },
-            Mode::Lp { p: 2.0 },
-            Mode::Lp { p: 3.0 },
-            Mode::Lp { p: 4.0 },
-            Mode::Lp { p: 1.5 },
-            Mode::Lp { p: 0.5 },
-        ];
+        let modes = [SUM_MODES.as_slice(), &[Mode::Lp { p: 1.5 }, Mode::Lp { p: 0.5 }]].concat();
         // (stride, kernel, dilation, pad, ceil)
         let windows = [
             (2, 2, 1, 0, false),
@@ -2035,7 +2026,7 @@ mod tests {
                     PoolShape::new(2, inner, &[ax(5), ax(4), ax(w)]),
                 ] {
                     let input = mixed(shape.input_len(), &values);
-                    for mode in modes {
+                    for &mode in &modes {
                         let want = naive_mean(&input, &shape, mode);
                         let mut got = vec![0f32; shape.output_len()];
                         pool_mean(&input, &shape, mode, &mut got);
@@ -2081,23 +2072,25 @@ mod tests {
         format!("{s}/{k} d{d} pad {pad} ceil {ceil} inner {} {sides:?}", shape.inner)
     }
 
-    /// float16 and 16-bit integers, whose rows are widened to float32 once
-    /// ([`WideRows`]), against [`naive_mean`] bit for bit in every mode
-    /// with a power of 1 to 4. Their float64 sums are exact (a float16 is a
-    /// multiple of 2^-24 below 2^16), so the data can hold the extremes:
-    /// ±65504, 2^-24, ±inf and NaN.
-    /// `integers`: also unsigned and signed 16-bit and 8-bit integers.
+    /// Average and the norms the kernels raise by multiplication.
+    const SUM_MODES: [Mode; 6] = [
+        Mode::Avg { count_include_pad: false },
+        Mode::Avg { count_include_pad: true },
+        Mode::Lp { p: 1.0 },
+        Mode::Lp { p: 2.0 },
+        Mode::Lp { p: 3.0 },
+        Mode::Lp { p: 4.0 },
+    ];
+
+    /// float16 (and with `integers` 16- and 8-bit integers), whose
+    /// channels-first rows are widened to float32 once ([`WideRows`]),
+    /// against [`naive_mean`] in [`SUM_MODES`]: bit for bit, but for the
+    /// last bit of float64 outputs of powers above 1 (see below). Their
+    /// float64 sums are exact (a float16 is a multiple of 2^-24 below
+    /// 2^16), so the data can hold the extremes: ±65504, 2^-24, ±inf, NaN.
     fn narrow_types_widen_exactly(shape: &PoolShape, what: &str, integers: bool) {
         fn check<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
-            let modes = [
-                Mode::Avg { count_include_pad: false },
-                Mode::Avg { count_include_pad: true },
-                Mode::Lp { p: 1.0 },
-                Mode::Lp { p: 2.0 },
-                Mode::Lp { p: 3.0 },
-                Mode::Lp { p: 4.0 },
-            ];
-            for mode in modes {
+            for mode in SUM_MODES {
                 let want = naive_mean(input, shape, mode);
                 let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
                 pool_mean(input, shape, mode, &mut got);
