@@ -1493,8 +1493,8 @@ enum RowKind {
     /// compile-time constants there, so the compiler turns the strided
     /// reads into shuffles), with no phase split. Outputs `fused` (the
     /// interior ones whose chunks lie wholly in the row) go through that
-    /// loop, from cell `at` on; the rest one by one. Worked out once: on
-    /// short rows the divisions cost as much as the row.
+    /// loop, from cell `at` on; the rest one by one. Worked out once per
+    /// shape, not for every row.
     Window { stride: usize, kernel: usize, dilation: usize, fused: (usize, usize), at: usize },
     /// Taps read the phases of the row.
     Phased { stride: usize, phase_len: usize },
@@ -2017,7 +2017,9 @@ mod tests {
             let ax = |l| window_axis(l, window);
             // Rows of outputs that fit `ROW_IN_CACHE` (one input row per
             // pass) and wider ones (up to three per pass).
-            let small = [1, 16, 37, 70].into_iter().flat_map(|i| [12, 13, 31].map(|w| (i, w)));
+            // Pixels of 3: phase split (widened to float32 first for
+            // float16 and small integers).
+            let small = [1, 3, 16, 37, 70].into_iter().flat_map(|i| [12, 13, 31].map(|w| (i, w)));
             let small = small.chain([(1, 97), (2, 40)]);
             let wide = [(1, 4 * ROW_IN_CACHE / 8), (1, 6 * ROW_IN_CACHE / 8 + 1), (70, 100)];
             for (inner, w) in small.chain(wide) {
@@ -2058,12 +2060,19 @@ mod tests {
             }
         }
         // Rows too large to widen in the cache: summed straight from the input.
-        let ax = |l| AxisGeometry::new(l, 2, 2, 1, AxisPad::Valid, false).unwrap();
-        let shape = PoolShape::new(1, 1, &[ax(2), ax(1100), ax(1000)]);
+        let shape = too_large_to_cache();
         assert!(WideRows::<f32>::for_shape(&shape).is_none());
         narrow_types_widen_exactly(&shape, "uncached", false);
     }
 
+    /// 2x2/2 over 2x1100x1000: rows of one window past [`CACHE_BYTES`]
+    /// even as float32 (2·1100·1000·4 bytes).
+    fn too_large_to_cache() -> PoolShape {
+        let ax = |l| AxisGeometry::new(l, 2, 2, 1, AxisPad::Valid, false).unwrap();
+        PoolShape::new(1, 1, &[ax(2), ax(1100), ax(1000)])
+    }
+
+    /// What a failing sum test names: window and shape.
     fn what_shape(
         shape: &PoolShape,
         (s, k, d, pad, ceil): (usize, usize, usize, usize, bool),
@@ -2159,7 +2168,6 @@ mod tests {
             (4, 3, 1, 0, true),
         ];
         for window in windows {
-            let (s, k, d, pad, ceil) = window;
             let ax = |l| window_axis(l, window);
             let whole = AxisGeometry::new(9, 9, 1, 1, AxisPad::Valid, false).unwrap();
             for inner in [1, 3, 20] {
@@ -2169,7 +2177,7 @@ mod tests {
                     PoolShape::new(3, inner, &[ax(6), whole]),
                 ] {
                     assert!(WideRows::<f64>::for_shape(&shape).is_some());
-                    let what = format!("{s}/{k} d{d} pad {pad} ceil {ceil} inner {inner}");
+                    let what = what_shape(&shape, window);
                     let input = data(shape.input_len());
                     let halves: Vec<f16> = input.iter().map(|&x| f16::from_f32(x)).collect();
                     let wide: Vec<f64> = input.iter().map(|&x| f64::from(x)).collect();
@@ -2185,8 +2193,7 @@ mod tests {
             }
         }
         // Rows too large to cache: each tap is raised where it is summed.
-        let ax = |l| AxisGeometry::new(l, 2, 2, 1, AxisPad::Valid, false).unwrap();
-        let shape = PoolShape::new(1, 1, &[ax(2), ax(1100), ax(1000)]);
+        let shape = too_large_to_cache();
         assert!(WideRows::<f64>::for_shape(&shape).is_none());
         check(&data(shape.input_len()), &shape, 1.5, "uncached");
     }
