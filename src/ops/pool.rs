@@ -20,6 +20,13 @@
 //! NaN rules: a NaN anywhere in a window makes the max and min NaN (as in
 //! PyTorch and NumPy; the first NaN is kept), and sums propagate it. Folds
 //! are seeded with `-inf`/`+inf`, so a window of all `-inf` gives `-inf`.
+//!
+//! Inlining: the window loops, and the closures handed to them, are forced
+//! inline only in optimised builds (`cfg_attr(not(debug_assertions), …)`).
+//! Forced into every kernel of every instruction set [`vectorised!`]
+//! compiles, they made the debug build of this crate take 11 GB of memory
+//! and minutes in one rustc; called instead, 1 GB and 20 s. The code run is
+//! the same either way.
 
 use super::Element;
 use super::pow::{fast_pow_for, pow};
@@ -286,7 +293,7 @@ pub fn mean_planes<T: Element>(
     // lp p=1.5: 0.18 GB/s). An attribute on a closure is stable in argument
     // position only, hence `identity`.
     macro_rules! inlined {
-        ($($f:tt)*) => { std::convert::identity(#[inline(always)] $($f)*) };
+        ($($f:tt)*) => { std::convert::identity(#[cfg_attr(not(debug_assertions), inline(always))] $($f)*) };
     }
     macro_rules! with_fold {
         ($ty:ty, $go:ident) => {{
@@ -468,7 +475,7 @@ fn divide_row<M: Element>(
 }
 
 /// Whether a positive count is a power of two: its reciprocal is exact.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn power_of_two(n: f64) -> bool {
     n.to_bits() & ((1u64 << 52) - 1) == 0
 }
@@ -544,7 +551,7 @@ impl<W: Element> WideRows<W> {
 
     /// The slot of row `(i, j)` of map `m`, mapping it from `map` (which
     /// starts at map-local row `row0`) if the slot does not hold it.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn slot<T: Copy>(
         &mut self,
         map: &[T],
@@ -734,7 +741,7 @@ impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
     /// Folds every window of output plane `p` into `acc` (`O1·O2·inner`
     /// accumulators, already seeded), reading `rows`, which start at global
     /// row `base`. `f` folds one input value into an accumulator.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn fold(
         &mut self,
         rows: &[T],
@@ -755,7 +762,7 @@ impl<T: Element> Folder<'_, T, T> {
     /// [`FlatRows`] reduce a window without starting from the seed (a
     /// step that kept the compiler from vectorising the strided reads:
     /// int8 10 against 21 GB/s, float16 2.7 against 13).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn fold_minmax(
         &mut self,
         rows: &[T],
@@ -836,7 +843,7 @@ fn fold_plane<T: Element, A: Copy>(
 /// max 2x2/2 dilation 2 5.6 -> 7.5 GB/s, but against this code, built on
 /// its own, avg 2x2x2/2 fell 5.2 -> 3.9 and 3x3x3/2 3.6 -> 3.3.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn fold_output_row<T: Element, A: Copy>(
     map: &[T],
     row0: usize,
@@ -899,7 +906,7 @@ fn sum_rows<T: Element, M: Element>(
 /// one, [`fold_output_row`] one or three): each output folds
 /// every tap of the first row, then of the next, keeping its accumulator
 /// in registers across rows.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn fold_rows<T: Element, A: Copy>(
     plan: &RowPlan,
     rows: &[&[T]],
@@ -963,7 +970,7 @@ fn fold_rows<T: Element, A: Copy>(
 /// out per row count: zipped slices, so the loop has no bounds checks and
 /// vectorises (an indexed loop over an array of rows kept them, and ran
 /// scalar).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn window_rows<const S: usize, const K: usize, const D: usize, T: Copy, A: Copy>(
     dst: &mut [A],
     rows: &[&[T]],
@@ -978,7 +985,7 @@ fn window_rows<const S: usize, const K: usize, const D: usize, T: Copy, A: Copy>
     let after = |r| chunks::<S, T>(r, next, n);
     // A function, not a closure, so it can be inlined always: with a
     // large fold (Lp's `pow`) a closure stayed a call per chunk.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn fold_chunk<const S: usize, const K: usize, const D: usize, T: Copy, A>(
         mut acc: A,
         a: &[T; S],
@@ -1028,7 +1035,7 @@ fn window_rows<const S: usize, const K: usize, const D: usize, T: Copy, A: Copy>
 /// One output pixel of `dst.len()` elements folds the pixels at `offsets`
 /// (in window order) of each row in turn, a block of channels at a time
 /// so the accumulators stay in registers over the whole window.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn direct_pixel<T: Copy, A: Copy>(
     dst: &mut [A],
     rows: &[&[T]],
@@ -1268,7 +1275,7 @@ impl<A: Copy> FlatRows<A> {
 impl<T: Element> FlatRows<T> {
     /// Reduces global slices `lo..hi` (read from `rows`, starting at
     /// global slice `base`) into the buffer.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn fill(
         &mut self,
         rows: &[T],
@@ -1315,7 +1322,7 @@ impl<T: Element> FlatRows<T> {
 
 /// Reduces windows of `K` cells at stride `S` from `src` into `dst`, as
 /// many as `dst` holds or `src` has whole windows for, first cell first.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn reduce_run<T: Copy>(
     src: &[T],
     dst: &mut [T],
@@ -1561,7 +1568,7 @@ impl RowPlan {
 }
 
 /// One input row into one output row (see [`RowPlan`]).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn fold_row<T: Element, A: Copy>(
     plan: &RowPlan,
     in_row: &[T],
@@ -1608,7 +1615,7 @@ fn fold_row<T: Element, A: Copy>(
 
 /// The tap passes of a contiguous or phased row: interior outputs three
 /// taps per pass, edge outputs one tap per pass, each in window order.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn fold_taps<T: Copy, A: Copy>(
     plan: &RowPlan,
     src: &[T],
@@ -1649,7 +1656,7 @@ fn fold_taps<T: Copy, A: Copy>(
 
 /// `dst[c] = f(dst[c], a[c])`: one contiguous pass the compiler
 /// vectorises (no bounds checks: zipped slices of equal length).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn pass1<T: Copy, A: Copy>(dst: &mut [A], a: &[T], f: impl Fn(A, T) -> A) {
     for (d, &x) in dst.iter_mut().zip(a) {
         *d = f(*d, x);
@@ -1657,7 +1664,7 @@ fn pass1<T: Copy, A: Copy>(dst: &mut [A], a: &[T], f: impl Fn(A, T) -> A) {
 }
 
 /// Two taps in one pass, in order.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn pass2<T: Copy, A: Copy>(dst: &mut [A], a: &[T], b: &[T], f: impl Fn(A, T) -> A) {
     for ((d, &x), &y) in dst.iter_mut().zip(a).zip(b) {
         *d = f(f(*d, x), y);
@@ -1665,7 +1672,7 @@ fn pass2<T: Copy, A: Copy>(dst: &mut [A], a: &[T], b: &[T], f: impl Fn(A, T) -> 
 }
 
 /// Three taps in one pass, in order.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn pass3<T: Copy, A: Copy>(dst: &mut [A], a: &[T], b: &[T], c: &[T], f: impl Fn(A, T) -> A) {
     for (((d, &x), &y), &z) in dst.iter_mut().zip(a).zip(b).zip(c) {
         *d = f(f(f(*d, x), y), z);
@@ -1674,7 +1681,7 @@ fn pass3<T: Copy, A: Copy>(dst: &mut [A], a: &[T], b: &[T], c: &[T], f: impl Fn(
 
 /// [`split_phases`] over pixels of `N` elements: whole pixels move as one
 /// array, so the copy vectorises as it does for single elements.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn split_pixels<const N: usize, T: Copy>(row: &[T], out: &mut [T], s: usize, phase_len: usize) {
     split_phases(row.as_chunks::<N>().0, out.as_chunks_mut::<N>().0, s, phase_len / N)
 }
@@ -1682,7 +1689,7 @@ fn split_pixels<const N: usize, T: Copy>(row: &[T], out: &mut [T], s: usize, pha
 /// Splits `row` into `s` phases of `phase_len`: `out[r·phase_len + c] =
 /// row[c·s + r]`. Strides 2, 3 and 4 get zipped loops without bounds
 /// checks, which the compiler vectorises with shuffles.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn split_phases<T: Copy>(row: &[T], out: &mut [T], s: usize, phase_len: usize) {
     let whole = row.len() / s;
     let tail = &row[whole * s..];
