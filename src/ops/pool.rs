@@ -34,6 +34,16 @@ use crate::geometry::{AxisGeometry, AxisPad};
 use rayon::prelude::*;
 use std::ops::Range;
 
+/// A closure inlined wherever it is called. Closures passed into a
+/// [`vectorised!`] kernel must be, or they are compiled once for the
+/// baseline instruction set and called per element or per row (a fill
+/// closure left out of line: float16 NCHW max 3x3/2 6.5 -> 2.3 GB/s). An
+/// attribute on a closure is stable in argument position only, hence
+/// `identity`.
+macro_rules! inlined {
+    ($($f:tt)*) => { std::convert::identity(#[cfg_attr(not(debug_assertions), inline(always))] $($f)*) };
+}
+
 /// The reduction a pooling window applies.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Mode {
@@ -290,11 +300,7 @@ pub fn mean_planes<T: Element>(
     // Calls `$go!(fold)` with the fold of `mode` for values of type `$ty`.
     // The fold is inlined into the window loops even where it is large
     // (`pow`), or they call it per cell and stay scalar (float32 NCHW 2x2/2
-    // lp p=1.5: 0.18 GB/s). An attribute on a closure is stable in argument
-    // position only, hence `identity`.
-    macro_rules! inlined {
-        ($($f:tt)*) => { std::convert::identity(#[cfg_attr(not(debug_assertions), inline(always))] $($f)*) };
-    }
+    // lp p=1.5: 0.18 GB/s).
     macro_rules! with_fold {
         ($ty:ty, $go:ident) => {{
             match mode {
@@ -346,6 +352,21 @@ pub fn mean_planes<T: Element>(
         }
         return;
     }
+    if sums_are_exact::<T>()
+        && let Mode::Avg { .. } | Mode::Lp { p: 1.0 } = mode
+        && let Some(flat) =
+            FlatRows::<f64>::for_shape(shape, 0.0, FLAT_SUM_BYTES, &FLAT_SUM_WINDOWS)
+    {
+        // Exact sums need no window order: reduce each input row along
+        // the last axis once, as max does, and add the reduced rows.
+        let parts = (rows, base, shape, start);
+        if let Mode::Lp { .. } = mode {
+            mean_planes_flat(parts, out, flat, inlined!(|x: T| (x.to_f64() as f32).abs()), finish);
+        } else {
+            mean_planes_flat(parts, out, flat, inlined!(|x: T| x.to_f64() as f32), finish);
+        }
+        return;
+    }
     let plan = RowPlan::new(&g2, inner, size_of::<T>());
     if size_of::<T>() < size_of::<f32>()
         && matches!(plan.kind, RowKind::Phased { .. })
@@ -369,7 +390,8 @@ pub fn mean_planes<T: Element>(
         return;
     }
     // Row by row plans need one row of accumulators, the others a plane.
-    let acc_len = if plan.by_output_row() { row } else { plane_len };
+    let by_row = plan.by_output_row() && !plan.slices_first(shape, size_of::<f64>());
+    let acc_len = if by_row { row } else { plane_len };
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
         || (vec![0f64; acc_len], Folder::new(shape, &plan, 0f64, false)),
         |(acc, folder), (k, plane)| {
@@ -378,7 +400,7 @@ pub fn mean_planes<T: Element>(
             macro_rules! sum {
                 ($f:expr) => {{
                     let f = $f;
-                    if plan.by_output_row() {
+                    if by_row {
                         let (map, row0) = shape.plane_input(rows, base, p);
                         let fin = |b, acc_row: &[f64], out_row: &mut [T::Mean]| {
                             finish(a, b, acc_row, out_row)
@@ -423,6 +445,49 @@ fn mean_planes_wide<T: Element, W: Element, M: Element>(
                 |b, acc_row: &[f64], out_row: &mut [M]| finish(p % g0.output, b, acc_row, out_row);
             let parts = (rows, base, p, shape, &plan);
             sum_plane_wide(parts, acc, plane, wide, scratch, widen, add, fin);
+        },
+    );
+}
+
+/// [`mean_planes`] through [`FlatRows`] of float64 sums, for types whose
+/// sums are exact in any order ([`sums_are_exact`]): the sums of `term(x)`
+/// of each window along the last axis once per input row (not once per
+/// output row it is in), the windows' reduced rows added by output row,
+/// and each output row finished by `finish(a, b, sums, out_row)`.
+fn mean_planes_flat<T: Element, M: Element>(
+    (rows, base, shape, start): (&[T], usize, &PoolShape, usize),
+    out: &mut [M],
+    flat: FlatRows<f64>,
+    term: impl Fn(T) -> f32 + Copy + Sync,
+    finish: impl Fn(usize, usize, &[f64], &mut [M]) + Sync,
+) {
+    let g0 = shape.axes[0];
+    let plane_len = shape.plane_len();
+    let row = shape.axes[2].output * shape.inner;
+    let window = flat.window;
+    // The terms of a window cut short by padding.
+    let start_term = inlined!(move |x: T| f64::from(term(x)));
+    let add_term = inlined!(move |acc: f64, x: T| acc + f64::from(term(x)));
+    out.par_chunks_mut(plane_len).enumerate().for_each_init(
+        || (vec![0f64; plane_len], flat.clone(), Vec::new()),
+        |(acc, flat, wide), (n, plane)| {
+            let p = start + n;
+            // Seeded with +0, as the window-order sums: a window of −0
+            // averages to +0.
+            acc.fill(0.0);
+            let fill = inlined!(|flat: &mut FlatRows<f64>, lo, hi| {
+                let run = inlined!(|src: &[T], dst: &mut [f64]| {
+                    reduce_sums(src, dst, window, wide, term)
+                });
+                flat.fill(rows, base, lo, hi, shape, run, (start_term, add_term));
+            });
+            let add = inlined!(|x: f64, y: f64| x + y);
+            fold_plane_flat(rows, base, p, acc, shape, flat, fill, add);
+            for (b, (acc_row, out_row)) in
+                acc.chunks_exact(row).zip(plane.chunks_exact_mut(row)).enumerate()
+            {
+                finish(p % g0.output, b, acc_row, out_row);
+            }
         },
     );
 }
@@ -732,7 +797,8 @@ impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
     /// `[-MAX, 1]` sums to 0 by rows and to 2 in window order, the order
     /// PyTorch and NumPy use, so sums are never cached.
     fn new(shape: &'s PoolShape, plan: &'s RowPlan, seed: A, cache: bool) -> Self {
-        let flat = if cache { FlatRows::for_shape(shape, seed) } else { None };
+        let flat =
+            if cache { FlatRows::for_shape(shape, seed, FLAT_BYTES, &FLAT_WINDOWS) } else { None };
         let cache =
             if cache && flat.is_none() { RowCache::for_shape(shape, plan, seed) } else { None };
         Folder { shape, plan, scratch: Vec::new(), cache, flat }
@@ -772,7 +838,16 @@ impl<T: Element> Folder<'_, T, T> {
         f: impl Fn(T, T) -> T + Copy,
     ) {
         match &mut self.flat {
-            Some(flat) => fold_plane_flat(rows, base, p, acc, self.shape, flat, f),
+            Some(flat) => {
+                let window = flat.window;
+                let pairs = &mut self.scratch;
+                let fill = inlined!(|flat: &mut FlatRows<T>, lo, hi| {
+                    let run =
+                        inlined!(|src: &[T], dst: &mut [T]| reduce_run(src, dst, window, pairs, f));
+                    flat.fill(rows, base, lo, hi, self.shape, run, (inlined!(|x| x), f));
+                });
+                fold_plane_flat(rows, base, p, acc, self.shape, flat, fill, f)
+            }
             None => match &mut self.cache {
                 Some(cache) => fold_plane_cached(
                     rows,
@@ -811,9 +886,17 @@ fn fold_plane<T: Element, A: Copy>(
     let inner = shape.inner;
     let row_len = g2.input * inner;
     let out_row_len = g2.output * inner;
+    if plan.slices_first(shape, size_of::<A>()) {
+        for t0 in g0.taps(a) {
+            for (b, out_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
+                fold_output_row(map, row0, out_row, (a, t0..t0 + 1), b, shape, plan, f);
+            }
+        }
+        return;
+    }
     if plan.by_output_row() {
         for (b, out_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
-            fold_output_row(map, row0, out_row, a, b, shape, plan, f);
+            fold_output_row(map, row0, out_row, (a, g0.taps(a)), b, shape, plan, f);
         }
         return;
     }
@@ -838,17 +921,17 @@ fn fold_plane<T: Element, A: Copy>(
 /// 17 GB/s). A longer row takes up to three input rows per pass, so each
 /// output is loaded and stored once per three rows instead of once per row.
 ///
-/// Three rows per pass for short rows (NCDHW 40x40x40) or rows dilated
-/// apart were tried: one build gave NCDHW avg 3x3x3/2 2.8 -> 3.7 and NCHW
-/// max 2x2/2 dilation 2 5.6 -> 7.5 GB/s, but against this code, built on
-/// its own, avg 2x2x2/2 fell 5.2 -> 3.9 and 3x3x3/2 3.6 -> 3.3.
+/// Rows of at most [`SHORT_ROW`] bytes of outputs (3-D maps) take up to
+/// four input rows per pass: there the loop set-up costs more than the
+/// data (NCDHW 40x40x40 avg 3x3x3/2 2.9 -> 3.6 GB/s, 2x2x2/2 6.0 -> 6.3).
+/// Only taps `taps0` of axis 0 are folded.
 #[allow(clippy::too_many_arguments)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn fold_output_row<T: Element, A: Copy>(
     map: &[T],
     row0: usize,
     out_row: &mut [A],
-    a: usize,
+    (a, taps0): (usize, Range<usize>),
     b: usize,
     shape: &PoolShape,
     plan: &RowPlan,
@@ -856,10 +939,17 @@ fn fold_output_row<T: Element, A: Copy>(
 ) {
     let [g0, g1, g2] = shape.axes;
     let row_len = g2.input * shape.inner;
-    let per_pass = if size_of_val(out_row) <= ROW_IN_CACHE { 1 } else { 3 };
-    let mut group: [&[T]; 3] = [&[]; 3];
+    let bytes = size_of_val(out_row);
+    let per_pass = if bytes <= SHORT_ROW {
+        4
+    } else if bytes <= ROW_IN_CACHE {
+        1
+    } else {
+        3
+    };
+    let mut group: [&[T]; 4] = [&[]; 4];
     let mut n = 0;
-    for t0 in g0.taps(a) {
+    for t0 in taps0 {
         let i = g0.cell(a, t0);
         for t1 in g1.taps(b) {
             let j = g1.cell(b, t1);
@@ -895,7 +985,7 @@ fn sum_rows<T: Element, M: Element>(
 ) {
     for (b, out_row) in out.chunks_exact_mut(acc.len()).enumerate() {
         acc.fill(0.0);
-        fold_output_row(map, row0, acc, a, b, shape, plan, f);
+        fold_output_row(map, row0, acc, (a, shape.axes[0].taps(a)), b, shape, plan, f);
         finish(b, acc, out_row);
     }
 }
@@ -923,7 +1013,7 @@ fn fold_rows<T: Element, A: Copy>(
             let fused = lo..hi;
             if !fused.is_empty() {
                 let dst = &mut out_row[fused.clone()];
-                let mut at_rows: [&[T]; 3] = [&[]; 3];
+                let mut at_rows: [&[T]; 4] = [&[]; 4];
                 for (d, row) in at_rows.iter_mut().zip(rows) {
                     *d = &row[at..];
                 }
@@ -1028,7 +1118,22 @@ fn window_rows<const S: usize, const K: usize, const D: usize, T: Copy, A: Copy>
                 *d = step!(step!(step!(*d, a, b), c, e), g, h);
             }
         }
-        _ => unreachable!("groups of one to three rows"),
+        [x, y, z, u] => {
+            let it = dst
+                .iter_mut()
+                .zip(here(x))
+                .zip(after(x))
+                .zip(here(y))
+                .zip(after(y))
+                .zip(here(z))
+                .zip(after(z))
+                .zip(here(u))
+                .zip(after(u));
+            for ((((((((d, a), b), c), e), g), h), i), j) in it {
+                *d = step!(step!(step!(step!(*d, a, b), c, e), g, h), i, j);
+            }
+        }
+        _ => unreachable!("groups of one to four rows"),
     }
 }
 
@@ -1178,8 +1283,9 @@ fn fold_plane_cached<T: Element>(
 }
 
 /// Channels-first maps whose rows are cut into windows of `K` cells with
-/// stride `S`, `(S, K)` one of `(2, 2)`, `(3, 3)` and `(2, 3)`, no
-/// dilation along them (2x2/2, 3x3/3 and 3x3/2 pooling; padding allowed).
+/// stride `S`, `(S, K)` one of `(2, 2)`, `(3, 3)` and `(2, 3)` (2x2/2,
+/// 3x3/3 and 3x3/2 pooling; padding allowed), and `(2, 2)` with dilation
+/// 2 ([`FLAT_WINDOWS`]; sums take fewer, [`FLAT_SUM_WINDOWS`]).
 ///
 /// Rows are reduced along the last axis many at a time: on a miss, the
 /// folder reduces the next `cap` axis-0 slices it has input for (rows of a
@@ -1197,12 +1303,11 @@ fn fold_plane_cached<T: Element>(
 /// `x[2c], x[2c+1], x[2c+1], x[2c+2]`. Max and min keep the first of equal
 /// values and the first NaN, so seeing a value again right after itself
 /// changes nothing, and the result is the window-order fold bit for bit.
+#[derive(Clone)]
 struct FlatRows<A> {
     /// Reduced rows: row `r` of the held slices (`r = slice·L1 + j`) at
     /// `r·stride_out`, output `c` of it at `r·stride_out + c`.
     rows: Vec<A>,
-    /// Scratch of the `(2, 3)` pair pass.
-    pairs: Vec<A>,
     /// Global axis-0 slices held: `lo..hi`.
     lo: usize,
     hi: usize,
@@ -1213,8 +1318,9 @@ struct FlatRows<A> {
     stride_out: usize,
     /// Rows hold whole windows end to end: a fill is one loop.
     whole: bool,
-    stride: usize,
-    kernel: usize,
+    /// `(stride, kernel, dilation)` along the last axis: one of
+    /// [`FLAT_WINDOWS`].
+    window: (usize, usize, usize),
     /// Outputs of a row whose windows lie wholly in it.
     interior: Range<usize>,
 }
@@ -1225,24 +1331,51 @@ struct FlatRows<A> {
 /// 9.5, 6.9 and 7.2 GB/s, and int8 8.3, 8.2, 4.2 and 4.4.
 const FLAT_BYTES: usize = 4 << 10;
 
+/// [`FLAT_BYTES`] for the float64 sums of 1- and 2-byte elements, whose
+/// reduced rows are four to eight times their input: 4 KiB held fewer
+/// rows than two windows of 3x3/2 over 256-wide maps, so each fill
+/// reduced again the row the next window shares.
+const FLAT_SUM_BYTES: usize = 16 << 10;
+
 /// Largest buffer, in bytes, before the row cache is used instead (a
 /// window's slices must fit at once).
 const MAX_FLAT_BYTES: usize = 1 << 20;
+
+/// `(stride, kernel, dilation)` of the last axis [`FlatRows`] takes for
+/// max and min. Dilated 3-cell windows are left to the row loops: through
+/// flat rows, the AVX-512 build gathered their cells (`vgatherqps`), and
+/// float32 NCHW max 3x3/3 dilation 2 fell 8.4 -> 3.0 GB/s, 3x3/2
+/// dilation 2 4.1 -> 3.7.
+const FLAT_WINDOWS: [(usize, usize, usize); 4] = [(2, 2, 1), (3, 3, 1), (2, 3, 1), (2, 2, 2)];
+
+/// The windows [`FlatRows`] sums ([`reduce_sums`]). 3x3/2 was slower
+/// than the row loops: float16 NCHW avg 2.8 -> 2.7 GB/s, int8 1.9 -> 1.6
+/// (2x2/2 float16 2.9 -> 3.3).
+const FLAT_SUM_WINDOWS: [(usize, usize, usize); 1] = [(2, 2, 1)];
 
 /// Elements of the `(2, 3)` pair pass per piece (even, so pieces keep the
 /// chunk alignment of the span), small enough to stay in L1.
 const PAIR_PIECE: usize = 4096;
 
 impl<A: Copy> FlatRows<A> {
-    fn for_shape(shape: &PoolShape, seed: A) -> Option<Self> {
+    /// Reduced rows for `shape`, about `target` bytes of them per fill,
+    /// or `None` where the shape does not fit.
+    fn for_shape(
+        shape: &PoolShape,
+        seed: A,
+        target: usize,
+        windows: &[(usize, usize, usize)],
+    ) -> Option<Self> {
         let [g0, g1, g2] = shape.axes;
-        let (s, k) = (g2.stride, g2.kernel);
+        let (s, window) = (g2.stride, (g2.stride, g2.kernel, g2.dilation));
         let extent = |g: &AxisGeometry| g.extent().min(g.input);
-        // Every slice and row is in some window: none is reduced for nothing.
+        // Every slice and row is in some window: none is reduced for
+        // nothing. (With dilation 2 at stride 2, rows between windows are
+        // reduced for nothing; that is half the rows, and the same work as
+        // the undilated window.)
         let dense = |g: &AxisGeometry| g.stride <= extent(g);
         let fits = shape.inner == 1
-            && matches!((s, k), (2, 2) | (3, 3) | (2, 3))
-            && g2.dilation == 1
+            && windows.contains(&window)
             && !g2.interior().is_empty()
             && dense(&g0)
             && dense(&g1);
@@ -1253,55 +1386,55 @@ impl<A: Copy> FlatRows<A> {
         let stride_out = if whole { g2.input / s } else { g2.output };
         let slice_out = g1.input.checked_mul(stride_out)?;
         let slice_bytes = slice_out.checked_mul(size_of::<A>())?.max(1);
-        let cap = (FLAT_BYTES / slice_bytes).max(extent(&g0));
+        let cap = (target / slice_bytes).max(extent(&g0));
         if cap.checked_mul(slice_bytes)? > MAX_FLAT_BYTES {
             return None;
         }
         Some(FlatRows {
             rows: vec![seed; cap * slice_out + 1],
-            pairs: Vec::new(),
             lo: 0,
             hi: 0,
             cap,
             stride_out,
             whole,
-            stride: s,
-            kernel: k,
+            window,
             interior: g2.interior(),
         })
     }
 }
 
-impl<T: Element> FlatRows<T> {
+impl<A: Copy> FlatRows<A> {
     /// Reduces global slices `lo..hi` (read from `rows`, starting at
-    /// global slice `base`) into the buffer.
+    /// global slice `base`) into the buffer: `run(src, dst)` reduces as
+    /// many whole windows from the start of `src` as `dst` holds; a window
+    /// cut short by padding is `start` of its first cell, then `step` of
+    /// each next one.
+    #[allow(clippy::too_many_arguments)]
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn fill(
+    fn fill<T: Copy>(
         &mut self,
         rows: &[T],
         base: usize,
         lo: usize,
         hi: usize,
         shape: &PoolShape,
-        f: impl Fn(T, T) -> T + Copy,
+        mut run: impl FnMut(&[T], &mut [A]),
+        (start, step): (impl Fn(T) -> A, impl Fn(A, T) -> A),
     ) {
         let g = &shape.axes[2];
         let (w, o2, so) = (g.input, g.output, self.stride_out);
         let int = self.interior.clone();
         // Interior windows of a row start at cell `s0`.
-        let s0 = self.stride * int.start - g.pad_begin;
+        let s0 = self.window.0 * int.start - g.pad_begin;
         let src = &rows[(lo - base) * shape.row_len()..(hi - base) * shape.row_len()];
         let n_rows = src.len() / w;
         if self.whole {
             // Row `r`'s window `c` is chunk `r·W/S + c − int.start` of the
             // span from cell `s0`: stored at `r·so + c`.
-            let from = &src[s0.min(src.len())..];
-            let dst = &mut self.rows[int.start..];
-            reduce_run(from, dst, self.stride, self.kernel, &mut self.pairs, f);
+            run(&src[s0.min(src.len())..], &mut self.rows[int.start..]);
         } else {
             for (r, row) in src.chunks_exact(w).enumerate() {
-                let dst = &mut self.rows[r * so + int.start..][..int.len()];
-                reduce_run(&row[s0..], dst, self.stride, self.kernel, &mut self.pairs, f);
+                run(&row[s0..], &mut self.rows[r * so + int.start..][..int.len()]);
             }
         }
         // Windows cut short by padding, one by one.
@@ -1310,7 +1443,7 @@ impl<T: Element> FlatRows<T> {
                 for c in (0..int.start).chain(int.end..o2) {
                     let mut v = g.taps(c).map(|t| row[g.cell(c, t)]);
                     let first = v.next().expect("every window touches the row");
-                    self.rows[r * so + c] = v.fold(first, f);
+                    self.rows[r * so + c] = v.fold(start(first), &step);
                 }
             }
         }
@@ -1326,23 +1459,23 @@ impl<T: Element> FlatRows<T> {
 fn reduce_run<T: Copy>(
     src: &[T],
     dst: &mut [T],
-    stride: usize,
-    kernel: usize,
+    window: (usize, usize, usize),
     pairs: &mut Vec<T>,
     f: impl Fn(T, T) -> T + Copy,
 ) {
-    match (stride, kernel) {
-        (2, 2) => {
+    let first = |x: T| x;
+    match window {
+        (2, 2, 1) => {
             for (d, win) in dst.iter_mut().zip(src.as_chunks::<2>().0) {
                 *d = f(win[0], win[1]);
             }
         }
-        (3, 3) => {
+        (3, 3, 1) => {
             for (d, win) in dst.iter_mut().zip(src.as_chunks::<3>().0) {
                 *d = f(f(win[0], win[1]), win[2]);
             }
         }
-        (2, 3) => {
+        (2, 3, 1) => {
             // Windows whole in `src`, in pieces that keep `pairs` in L1.
             let n = dst.len().min(src.len().saturating_sub(1) / 2);
             if n == 0 {
@@ -1362,23 +1495,155 @@ fn reduce_run<T: Copy>(
                 }
             }
         }
+        (2, 2, 2) => reduce_windows::<2, 2, 2, T, T>(src, dst, first, f),
         _ => unreachable!("FlatRows::for_shape takes these windows only"),
     }
 }
 
+/// `dst[c]` reduces the `K` cells `D` apart from `src[c·S]` on, as many
+/// windows as `dst` holds or `src` has whole windows for: `start` of the
+/// first cell, then `step` of each next, in order. A window reaches at
+/// most two chunks of `S` past its own; cells are picked from the chunks
+/// at indices the compiler knows, so the loop vectorises with shuffles.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn reduce_windows<const S: usize, const K: usize, const D: usize, T: Copy, A>(
+    src: &[T],
+    dst: &mut [A],
+    start: impl Fn(T) -> A,
+    step: impl Fn(A, T) -> A,
+) {
+    let extent = (K - 1) * D + 1;
+    let n = if src.len() >= extent { dst.len().min((src.len() - extent) / S + 1) } else { 0 };
+    let chunks = src.as_chunks::<S>().0;
+    // Chunks past its own a window reads.
+    let reach = (extent - 1) / S;
+    let n_chunked = n.min(chunks.len().saturating_sub(reach));
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn fold<const S: usize, const K: usize, const D: usize, T: Copy, A>(
+        (a, b, c): (&[T; S], &[T; S], &[T; S]),
+        start: impl Fn(T) -> A,
+        step: impl Fn(A, T) -> A,
+    ) -> A {
+        let at = |o: usize| {
+            if o < S {
+                a[o]
+            } else if o < 2 * S {
+                b[o - S]
+            } else {
+                c[o - 2 * S]
+            }
+        };
+        let mut acc = start(at(0));
+        for u in 1..K {
+            acc = step(acc, at(u * D));
+        }
+        acc
+    }
+    let dst_chunked = &mut dst[..n_chunked];
+    match reach {
+        0 => {
+            for (d, a) in dst_chunked.iter_mut().zip(chunks) {
+                *d = fold::<S, K, D, T, A>((a, a, a), &start, &step);
+            }
+        }
+        1 => {
+            for ((d, a), b) in dst_chunked.iter_mut().zip(chunks).zip(&chunks[1..]) {
+                *d = fold::<S, K, D, T, A>((a, b, b), &start, &step);
+            }
+        }
+        _ => {
+            let it = dst_chunked.iter_mut().zip(chunks).zip(&chunks[1..]).zip(&chunks[2..]);
+            for (((d, a), b), c) in it {
+                *d = fold::<S, K, D, T, A>((a, b, c), &start, &step);
+            }
+        }
+    }
+    // A last window whose chunk `src` ends inside.
+    for (c, d) in dst.iter_mut().enumerate().take(n).skip(n_chunked) {
+        let mut acc = start(src[c * S]);
+        for u in 1..K {
+            acc = step(acc, src[c * S + u * D]);
+        }
+        *d = acc;
+    }
+}
+
+/// Outputs of [`reduce_sums`] per piece: the piece's float32 terms (up to
+/// 12 KiB) and sums (8 KiB) stay in L1.
+const SUM_PIECE: usize = 1024;
+
+/// Sums of `term(x)` over windows of `K` cells at stride `S` from `src`
+/// into `dst`, as many as [`reduce_run`] reduces. Each piece of `src` is
+/// mapped to float32 once, in one contiguous pass into `wide`, then its
+/// windows are summed in float64 (the strided reads of float32 are cheap
+/// shuffles; those of 1- and 2-byte elements are not, see `RowPlan::new`).
+/// Only for terms exact in float32 whose float64 sums are exact in any
+/// grouping ([`sums_are_exact`]).
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn reduce_sums<T: Copy>(
+    src: &[T],
+    dst: &mut [f64],
+    window: (usize, usize, usize),
+    wide: &mut Vec<f32>,
+    term: impl Fn(T) -> f32,
+) {
+    let (stride, kernel, dilation) = window;
+    let extent = (kernel - 1) * dilation + 1;
+    let n = if src.len() >= extent { dst.len().min((src.len() - extent) / stride + 1) } else { 0 };
+    // Cells past a piece's last stride that its last window reads.
+    let over = extent.saturating_sub(stride);
+    // Room for the chunks a piece's last window reaches into.
+    if wide.len() < (SUM_PIECE + 2) * stride {
+        wide.resize((SUM_PIECE + 2) * stride, 0.0);
+    }
+    for (q, out) in dst[..n].chunks_mut(SUM_PIECE).enumerate() {
+        let len = out.len() * stride + over;
+        let x = &src[q * SUM_PIECE * stride..][..len];
+        for (w, &v) in wide.iter_mut().zip(x) {
+            *w = term(v);
+        }
+        // Whole chunks, the last one's stale tail never read.
+        let terms = &wide[..len.next_multiple_of(stride)];
+        let start = |x: f32| f64::from(x);
+        let step = |acc: f64, x: f32| acc + f64::from(x);
+        macro_rules! go {
+            ($s:literal, $k:literal, $d:literal) => {
+                reduce_windows::<$s, $k, $d, f32, f64>(terms, out, start, step)
+            };
+        }
+        match window {
+            (2, 2, 1) => go!(2, 2, 1),
+            _ => unreachable!("FlatRows::for_shape takes FLAT_SUM_WINDOWS only"),
+        }
+    }
+}
+
+/// Whether float64 sums of up to [`FlatRows`]' 27 cells of `T` are exact,
+/// so any grouping of the additions gives the window-order sum bit for
+/// bit: for every type under 4 bytes. float16 values are multiples of
+/// 2^-24 below 2^16 (40 bits), and 8- and 16-bit integers are integers
+/// below 2^16: sums of up to 2^13 such fit float64's 53 bits. Infinities
+/// and NaN give the same result in any order (NaN from both infinities,
+/// and NaN stays), up to the NaN's payload.
+fn sums_are_exact<T>() -> bool {
+    size_of::<T>() < size_of::<f32>()
+}
+
 vectorised! {
 /// [`fold_plane`] through [`FlatRows`]: reduce the slices plane `p` needs
-/// (with those after it) if the buffer does not hold them, then merge the
-/// reduced rows of each window in window order.
+/// (with those after it) if the buffer does not hold them, by
+/// `fill(flat, lo, hi)` (see [`FlatRows::fill`]), then merge the reduced
+/// rows of each window into `acc` in window order by `f`.
 #[allow(clippy::too_many_arguments)]
-fn fold_plane_flat<T: Element>(
+fn fold_plane_flat<T: Copy, A: Copy>(
     rows: &[T],
     base: usize,
     p: usize,
-    acc: &mut [T],
+    acc: &mut [A],
     shape: &PoolShape,
-    flat: &mut FlatRows<T>,
-    f: impl Fn(T, T) -> T + Copy,
+    flat: &mut FlatRows<A>,
+    mut fill: impl FnMut(&mut FlatRows<A>, usize, usize),
+    f: impl Fn(A, A) -> A + Copy,
 ) {
     let [g0, g1, g2] = shape.axes;
     let (m, a) = (p / g0.output, p % g0.output);
@@ -1413,7 +1678,7 @@ fn fold_plane_flat<T: Element>(
             let (e0, s0) = (g0.extent(), g0.stride);
             let span = if flat.cap > e0 { (flat.cap - e0) / s0 * s0 + e0 } else { flat.cap };
             let avail = base + rows.len() / shape.row_len();
-            flat.fill(rows, base, first, (first + span).min(avail), shape, f);
+            fill(flat, first, (first + span).min(avail));
         }
         let lo = flat.lo;
         merge!(acc, taps.map(|t0| (m * g0.input + g0.cell(a, t0) - lo) * so));
@@ -1425,7 +1690,7 @@ fn fold_plane_flat<T: Element>(
         for t0 in g0.taps(a) {
             let key = m * g0.input + g0.cell(a, t0);
             if key < flat.lo || key >= flat.hi {
-                flat.fill(rows, base, key, key + 1, shape, f);
+                fill(flat, key, key + 1);
             }
             let first = (key - flat.lo) * l1;
             for (b, out_row) in acc.chunks_exact_mut(o2).enumerate() {
@@ -1452,6 +1717,13 @@ const WINDOWS: [(usize, usize, usize); 6] =
 /// Largest row of accumulators [`fold_output_row`] folds one input row at
 /// a time into: well inside a first-level data cache (32 KiB and up).
 const ROW_IN_CACHE: usize = 16 << 10;
+
+/// Largest row of accumulators [`fold_output_row`] folds four input rows
+/// at a time into.
+const SHORT_ROW: usize = 256;
+
+/// Largest plane of accumulators [`RowPlan::slices_first`] folds into.
+const PLANE_IN_CACHE: usize = 16 << 10;
 
 /// How one input row is folded into one output row along the last axis.
 /// The same for every row of a shape, so it is worked out once.
@@ -1564,6 +1836,18 @@ impl RowPlan {
     /// Whether windows fold output row by output row ([`fold_output_row`]).
     fn by_output_row(&self) -> bool {
         matches!(self.kind, RowKind::Window { .. } | RowKind::Direct)
+    }
+
+    /// Whether a 3-D window plan folds slice by slice (axis-0 tap by tap)
+    /// into a plane of accumulators of `acc_bytes` each, rather than
+    /// output row by output row: the input is then read one slice, one
+    /// sequential stream, at a time, where output rows would take theirs
+    /// from every slice of the window. Window order holds, as every
+    /// output takes its slices in order. For planes that stay in L1.
+    fn slices_first(&self, shape: &PoolShape, acc_bytes: usize) -> bool {
+        matches!(self.kind, RowKind::Window { .. })
+            && shape.axes[1].input > 1
+            && shape.plane_len() * acc_bytes <= PLANE_IN_CACHE
     }
 }
 
@@ -1792,8 +2076,9 @@ mod tests {
     }
 
     /// Max and min through [`FlatRows`] (channels-first windows of 2 at
-    /// stride 2, 3 at 3 and 3 at 2, with and without padding and ceil
-    /// mode; 2-D and 3-D; rows of whole windows, folded in one pass, and
+    /// stride 2, 3 at 3 and 3 at 2, and the dilated ones of
+    /// [`FLAT_WINDOWS`], dilated along every axis; with and without
+    /// padding and ceil mode; 2-D and 3-D; rows of whole windows, folded in one pass, and
     /// not, folded row by row; rows wide enough that a fill holds fewer
     /// slices than the map) agree bit for bit with [`naive_minmax`], for
     /// float32, float16 and int8. The float data is only ±0 and two NaN
@@ -1804,14 +2089,15 @@ mod tests {
     fn flat_rows_keep_window_order() {
         fn check<T: Element + bytemuck::Pod>(values: [T; 4], name: &str) {
             let bits = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
-            for (s, k) in [(2, 2), (3, 3), (2, 3)] {
+            for (s, k, d) in FLAT_WINDOWS {
                 for (pad, ceil) in [(0, false), (1, false), (0, true)] {
-                    let ax = |l| {
+                    // Sides at least one dilated window long.
+                    let ax = |l: usize| {
                         AxisGeometry::new(
-                            l,
+                            l.max((k - 1) * d + 1),
                             k,
                             s,
-                            1,
+                            d,
                             AxisPad::Explicit { begin: pad, end: pad },
                             ceil,
                         )
@@ -1835,14 +2121,15 @@ mod tests {
                             PoolShape::new(2, 1, &[ax(5), ax(4), ax(w)]),
                             PoolShape::new(2, 1, &[ax(5), one, ax(w)]),
                         ] {
-                            let flat = FlatRows::for_shape(&shape, T::ZERO);
+                            let flat =
+                                FlatRows::for_shape(&shape, T::ZERO, FLAT_BYTES, &FLAT_WINDOWS);
                             let int = shape.axes[2].interior();
                             if int.is_empty() {
                                 continue;
                             }
                             assert!(
                                 flat.is_some(),
-                                "{name} {s}/{k} pad {pad} w {w} takes the flat path"
+                                "{name} {s}/{k} d{d} pad {pad} w {w} takes the flat path"
                             );
                             for salt in 0..6u64 {
                                 let input: Vec<T> = (0..shape.input_len())
@@ -1863,7 +2150,7 @@ mod tests {
                                     let mut got = vec![T::ZERO; shape.output_len()];
                                     pool_minmax(&input, &shape, max, &mut got);
                                     let what = format!(
-                                        "{name} {s}/{k} pad {pad} ceil {ceil} w {w} max {max} salt {salt} {:?}",
+                                        "{name} {s}/{k} d{d} pad {pad} ceil {ceil} w {w} max {max} salt {salt} {:?}",
                                         shape.axes.map(|g| g.input)
                                     );
                                     assert!(bits(&got) == bits(&want), "{what}");
@@ -2129,6 +2416,8 @@ mod tests {
         let halves: Vec<f16> =
             mixed(shape.input_len(), &values).into_iter().map(f16::from_f32).collect();
         check(&halves, shape, what);
+        // Sums seeded with +0, as in window order: −0 windows average to +0.
+        check(&vec![f16::NEG_ZERO; shape.input_len()], shape, what);
         if !integers {
             return;
         }
