@@ -31,6 +31,7 @@
 use super::Element;
 use super::pow::{fast_pow_for, pow};
 use crate::geometry::{AxisGeometry, AxisPad};
+use crate::npy::DType;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -352,10 +353,13 @@ pub fn mean_planes<T: Element>(
         }
         return;
     }
+    // float16 only: 16-bit integers were slower this way (NCHW avg 2x2/2
+    // 5.75 -> 5.2 GB/s), float16 faster (4.1 -> 4.3, NCDHW 2x2x2/2 2.9 ->
+    // 3.5), as its widening costs more than theirs.
     if sums_are_exact::<T>()
+        && T::DTYPE == DType::F16
         && let Mode::Avg { .. } | Mode::Lp { p: 1.0 } = mode
-        && let Some(flat) =
-            FlatRows::<f64>::for_shape(shape, 0.0, FLAT_SUM_BYTES, &FLAT_SUM_WINDOWS)
+        && let Some(flat) = FlatRows::<f64>::for_shape(shape, 0.0, &FLAT_SUM_WINDOWS)
     {
         // Exact sums need no window order: reduce each input row along
         // the last axis once, as max does, and add the reduced rows.
@@ -797,8 +801,7 @@ impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
     /// `[-MAX, 1]` sums to 0 by rows and to 2 in window order, the order
     /// PyTorch and NumPy use, so sums are never cached.
     fn new(shape: &'s PoolShape, plan: &'s RowPlan, seed: A, cache: bool) -> Self {
-        let flat =
-            if cache { FlatRows::for_shape(shape, seed, FLAT_BYTES, &FLAT_WINDOWS) } else { None };
+        let flat = if cache { FlatRows::for_shape(shape, seed, &FLAT_WINDOWS) } else { None };
         let cache =
             if cache && flat.is_none() { RowCache::for_shape(shape, plan, seed) } else { None };
         Folder { shape, plan, scratch: Vec::new(), cache, flat }
@@ -1331,12 +1334,6 @@ struct FlatRows<A> {
 /// 9.5, 6.9 and 7.2 GB/s, and int8 8.3, 8.2, 4.2 and 4.4.
 const FLAT_BYTES: usize = 4 << 10;
 
-/// [`FLAT_BYTES`] for the float64 sums of 1- and 2-byte elements, whose
-/// reduced rows are four to eight times their input: 4 KiB held fewer
-/// rows than two windows of 3x3/2 over 256-wide maps, so each fill
-/// reduced again the row the next window shares.
-const FLAT_SUM_BYTES: usize = 16 << 10;
-
 /// Largest buffer, in bytes, before the row cache is used instead (a
 /// window's slices must fit at once).
 const MAX_FLAT_BYTES: usize = 1 << 20;
@@ -1349,8 +1346,9 @@ const MAX_FLAT_BYTES: usize = 1 << 20;
 const FLAT_WINDOWS: [(usize, usize, usize); 4] = [(2, 2, 1), (3, 3, 1), (2, 3, 1), (2, 2, 2)];
 
 /// The windows [`FlatRows`] sums ([`reduce_sums`]). 3x3/2 was slower
-/// than the row loops: float16 NCHW avg 2.8 -> 2.7 GB/s, int8 1.9 -> 1.6
-/// (2x2/2 float16 2.9 -> 3.3).
+/// than the row loops: float16 NCHW avg 2.8 -> 2.7 GB/s, int8 1.9 -> 1.6.
+/// So was a fill of 16 KiB rather than [`FLAT_BYTES`] at 2x2/2 (float16
+/// 4.3 -> 3.2).
 const FLAT_SUM_WINDOWS: [(usize, usize, usize); 1] = [(2, 2, 1)];
 
 /// Elements of the `(2, 3)` pair pass per piece (even, so pieces keep the
@@ -1358,14 +1356,10 @@ const FLAT_SUM_WINDOWS: [(usize, usize, usize); 1] = [(2, 2, 1)];
 const PAIR_PIECE: usize = 4096;
 
 impl<A: Copy> FlatRows<A> {
-    /// Reduced rows for `shape`, about `target` bytes of them per fill,
-    /// or `None` where the shape does not fit.
-    fn for_shape(
-        shape: &PoolShape,
-        seed: A,
-        target: usize,
-        windows: &[(usize, usize, usize)],
-    ) -> Option<Self> {
+    /// Reduced rows for `shape`, about [`FLAT_BYTES`] of them per fill,
+    /// for a last-axis window among `windows`, or `None` where the shape
+    /// does not fit.
+    fn for_shape(shape: &PoolShape, seed: A, windows: &[(usize, usize, usize)]) -> Option<Self> {
         let [g0, g1, g2] = shape.axes;
         let (s, window) = (g2.stride, (g2.stride, g2.kernel, g2.dilation));
         let extent = |g: &AxisGeometry| g.extent().min(g.input);
@@ -1386,7 +1380,7 @@ impl<A: Copy> FlatRows<A> {
         let stride_out = if whole { g2.input / s } else { g2.output };
         let slice_out = g1.input.checked_mul(stride_out)?;
         let slice_bytes = slice_out.checked_mul(size_of::<A>())?.max(1);
-        let cap = (target / slice_bytes).max(extent(&g0));
+        let cap = (FLAT_BYTES / slice_bytes).max(extent(&g0));
         if cap.checked_mul(slice_bytes)? > MAX_FLAT_BYTES {
             return None;
         }
@@ -2121,8 +2115,7 @@ mod tests {
                             PoolShape::new(2, 1, &[ax(5), ax(4), ax(w)]),
                             PoolShape::new(2, 1, &[ax(5), one, ax(w)]),
                         ] {
-                            let flat =
-                                FlatRows::for_shape(&shape, T::ZERO, FLAT_BYTES, &FLAT_WINDOWS);
+                            let flat = FlatRows::for_shape(&shape, T::ZERO, &FLAT_WINDOWS);
                             let int = shape.axes[2].interior();
                             if int.is_empty() {
                                 continue;
