@@ -356,7 +356,7 @@ pub fn mean_planes<T: Element>(
     // float16 only: 16-bit integers were slower this way (NCHW avg 2x2/2
     // 5.75 -> 5.2 GB/s), float16 faster (4.1 -> 4.3, NCDHW 2x2x2/2 2.9 ->
     // 3.5), as its widening costs more than theirs.
-    if sums_are_exact::<T>()
+    if sums_are_exact::<T>(shape.axes.iter().map(|g| g.kernel).product())
         && T::DTYPE == DType::F16
         && let Mode::Avg { .. } | Mode::Lp { p: 1.0 } = mode
         && let Some(flat) = FlatRows::<f64>::for_shape(shape, 0.0, &FLAT_SUM_WINDOWS)
@@ -1600,27 +1600,22 @@ fn reduce_sums<T: Copy>(
         let terms = &wide[..len.next_multiple_of(stride)];
         let start = |x: f32| f64::from(x);
         let step = |acc: f64, x: f32| acc + f64::from(x);
-        macro_rules! go {
-            ($s:literal, $k:literal, $d:literal) => {
-                reduce_windows::<$s, $k, $d, f32, f64>(terms, out, start, step)
-            };
-        }
         match window {
-            (2, 2, 1) => go!(2, 2, 1),
+            (2, 2, 1) => reduce_windows::<2, 2, 1, f32, f64>(terms, out, start, step),
             _ => unreachable!("FlatRows::for_shape takes FLAT_SUM_WINDOWS only"),
         }
     }
 }
 
-/// Whether float64 sums of up to [`FlatRows`]' 27 cells of `T` are exact,
-/// so any grouping of the additions gives the window-order sum bit for
-/// bit: for every type under 4 bytes. float16 values are multiples of
-/// 2^-24 below 2^16 (40 bits), and 8- and 16-bit integers are integers
-/// below 2^16: sums of up to 2^13 such fit float64's 53 bits. Infinities
-/// and NaN give the same result in any order (NaN from both infinities,
-/// and NaN stays), up to the NaN's payload.
-fn sums_are_exact<T>() -> bool {
-    size_of::<T>() < size_of::<f32>()
+/// Whether float64 sums of windows of `cells` cells of `T` are exact, so
+/// any grouping of the additions gives the window-order sum bit for bit:
+/// for types under 4 bytes and up to 2^13 cells. float16 values are
+/// multiples of 2^-24 below 2^16 (40 bits), and 8- and 16-bit integers are
+/// integers below 2^16: sums of up to 2^13 such fit float64's 53 bits.
+/// Infinities and NaN give the same result in any order (NaN from both
+/// infinities, and NaN stays), up to the NaN's payload.
+fn sums_are_exact<T>(cells: usize) -> bool {
+    size_of::<T>() < size_of::<f32>() && cells <= 1 << 13
 }
 
 vectorised! {
@@ -2280,6 +2275,23 @@ mod tests {
     /// order, then one division or square root); other norms to 1e-6, since
     /// the kernel raises to the powers 3 and 4 by multiplication and to
     /// others with its own vectorised `pow`.
+    /// The bound of [`sums_are_exact`], from its own argument: float16
+    /// terms are multiples of 2^-24 below 2^16, so sums of 2^13 of them are
+    /// multiples of 2^-24 below 2^53 · 2^-24, exact in float64. Past the
+    /// bound exactness fails: at 2^14 copies of 65504, a 2^-24 is lost.
+    #[test]
+    fn exact_sums_stop_at_two_to_the_thirteen_cells() {
+        let (max, tiny) = (f64::from(f16::MAX), 2f64.powi(-24));
+        let at_bound = max * f64::from(1 << 13);
+        assert_eq!((at_bound + tiny) - at_bound, tiny, "kept at 2^13 cells");
+        let past = max * f64::from(1 << 14);
+        assert_eq!((past + tiny) - past, 0.0, "lost at 2^14 cells");
+        assert!(sums_are_exact::<f16>(1 << 13));
+        assert!(!sums_are_exact::<f16>((1 << 13) + 1));
+        assert!(sums_are_exact::<i16>(27) && sums_are_exact::<u8>(27));
+        assert!(!sums_are_exact::<f32>(4));
+    }
+
     #[test]
     fn sums_keep_window_order() {
         let values = [1e30f32, -1e30, 1.0, -0.0, 3.5e-20, 7.0, -2.25, 0.5];
