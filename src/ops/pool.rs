@@ -298,16 +298,17 @@ pub fn mean_planes<T: Element>(
         Mode::Lp { p } => lp_roots(acc_row, out_row, p),
         Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
     };
-    // Calls `$go!(fold)` with the fold of `mode` for values of type `$ty`.
+    // Calls `$go!(args.., fold)` with the fold of `mode` for values of
+    // type `$ty`.
     // The fold is inlined into the window loops even where it is large
     // (`pow`), or they call it per cell and stay scalar (float32 NCHW 2x2/2
     // lp p=1.5: 0.18 GB/s).
     macro_rules! with_fold {
-        ($ty:ty, $go:ident) => {{
+        ($ty:ty, $go:ident $(, $arg:expr)*) => {{
             match mode {
-                Mode::Avg { .. } => $go!(inlined!(|s: f64, x: $ty| s + x.to_f64())),
-                Mode::Lp { p: 1.0 } => $go!(inlined!(|s: f64, x: $ty| s + x.to_f64().abs())),
-                Mode::Lp { p: 2.0 } => $go!(inlined!(|s: f64, x: $ty| {
+                Mode::Avg { .. } => $go!($($arg,)* inlined!(|s: f64, x: $ty| s + x.to_f64())),
+                Mode::Lp { p: 1.0 } => $go!($($arg,)* inlined!(|s: f64, x: $ty| s + x.to_f64().abs())),
+                Mode::Lp { p: 2.0 } => $go!($($arg,)* inlined!(|s: f64, x: $ty| {
                     let x = x.to_f64();
                     s + x * x
                 })),
@@ -316,24 +317,30 @@ pub fn mean_planes<T: Element>(
                 // integers of up to 16 bits the square is exact in f64, so
                 // these round once, like a correctly rounded power; wider
                 // types round twice, within an ulp of f64.
-                Mode::Lp { p: 3.0 } => $go!(inlined!(|s: f64, x: $ty| {
+                Mode::Lp { p: 3.0 } => $go!($($arg,)* inlined!(|s: f64, x: $ty| {
                     let x = x.to_f64().abs();
                     s + x * x * x
                 })),
-                Mode::Lp { p: 4.0 } => $go!(inlined!(|s: f64, x: $ty| {
+                Mode::Lp { p: 4.0 } => $go!($($arg,)* inlined!(|s: f64, x: $ty| {
                     let x = x.to_f64();
                     let q = x * x;
                     s + q * q
                 })),
                 Mode::Lp { p: norm } if fast_pow_for(norm, size_of::<T::Mean>()) => {
-                    $go!(inlined!(|s: f64, x: $ty| s + pow(x.to_f64().abs(), norm)))
+                    $go!($($arg,)* inlined!(|s: f64, x: $ty| s + pow(x.to_f64().abs(), norm)))
                 }
                 Mode::Lp { p: norm } => {
-                    $go!(inlined!(|s: f64, x: $ty| s + x.to_f64().abs().powf(norm)))
+                    $go!($($arg,)* inlined!(|s: f64, x: $ty| s + x.to_f64().abs().powf(norm)))
                 }
                 Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
             }
         }};
+    }
+    // Sums through `wide`, each input row mapped once by `widen`.
+    macro_rules! wide {
+        ($wide:expr, $widen:expr, $add:expr) => {
+            mean_planes_wide((rows, base, shape, start), out, $wide, $widen, $add, finish)
+        };
     }
     if let Mode::Lp { p: norm } = mode
         && !matches!(norm, 1.0 | 2.0 | 3.0 | 4.0)
@@ -386,14 +393,7 @@ pub fn mean_planes<T: Element>(
         // (NCHW avg 3x3/1: float32 1.7 -> 1.95 GB/s, float16 0.54 ->
         // 0.98; float16 NHWC 0.77 -> 1.25). Map each input row once; the
         // sums are the same values in the same order.
-        let widen = inlined!(|x: T| x.to_f64());
-        let parts = (rows, base, shape, start);
-        macro_rules! go {
-            ($add:expr) => {
-                mean_planes_wide(parts, out, wide, widen, $add, finish)
-            };
-        }
-        with_fold!(f64, go);
+        with_fold!(f64, wide, wide, inlined!(|x: T| x.to_f64()));
         return;
     }
     if size_of::<T>() < size_of::<f32>()
@@ -407,14 +407,7 @@ pub fn mean_planes<T: Element>(
         // phases of each row for every output row it is in. Pixels long
         // enough to fold in place (channels-last) gain nothing from it:
         // float16 HWC 2x2/2 4.4 against 4.0 GB/s.
-        let widen = inlined!(|x: T| x.to_f64() as f32);
-        let parts = (rows, base, shape, start);
-        macro_rules! go {
-            ($add:expr) => {
-                mean_planes_wide(parts, out, wide, widen, $add, finish)
-            };
-        }
-        with_fold!(f32, go);
+        with_fold!(f32, wide, wide, inlined!(|x: T| x.to_f64() as f32));
         return;
     }
     if matches!(plan.kind, RowKind::Phased { .. })
@@ -422,13 +415,7 @@ pub fn mean_planes<T: Element>(
     {
         // Rows split into phases once, not once for every output row
         // they are in (three times at 3x3/2 with dilation 2).
-        let parts = (rows, base, shape, start);
-        macro_rules! go {
-            ($add:expr) => {
-                mean_planes_wide(parts, out, wide, inlined!(|x: T| x), $add, finish)
-            };
-        }
-        with_fold!(T, go);
+        with_fold!(T, wide, wide, inlined!(|x: T| x));
         return;
     }
     // Row by row plans need one row of accumulators, the others a plane.
