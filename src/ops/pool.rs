@@ -1564,29 +1564,26 @@ fn reduce_run<T: Copy>(
         (2, 2, 2) => reduce_windows::<2, 2, 2, T, T>(src, dst, first, f),
         (2, 3, 2) => {
             // Cells `2c`, `2c + 2`, `2c + 4`: three even cells in a row.
-            // Split even and odd cells first (the whole pair is read, so
-            // the compiler shuffles rather than gathers), then fold three
-            // contiguous evens.
+            // Split even and odd cells first (`split_phases` reads whole
+            // pairs, so the compiler shuffles rather than gathers), then
+            // fold three contiguous evens.
             let n = dst.len().min(src.len().saturating_sub(3) / 2);
             if n == 0 {
                 return;
             }
-            if pairs.len() < PAIR_PIECE + 4 {
-                pairs.resize(PAIR_PIECE + 4, src[0]);
+            // Phases of up to `PAIR_PIECE / 2 + 2` cells.
+            let phase_len = PAIR_PIECE / 2 + 2;
+            if pairs.len() < 2 * phase_len {
+                pairs.resize(2 * phase_len, src[0]);
             }
-            let (evens, odds) = pairs.split_at_mut(PAIR_PIECE / 2 + 2);
             for (q, out) in dst[..n].chunks_mut(PAIR_PIECE / 2).enumerate() {
                 // Evens `0..=m + 1` of the piece: `m + 1` whole pairs, and
                 // the last even cell, which may end `src`.
                 let m = out.len();
                 let x = &src[q * PAIR_PIECE..][..2 * m + 3];
-                let (whole, last) = x.as_chunks::<2>();
-                for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(whole) {
-                    *e = pair[0];
-                    *o = pair[1];
-                }
-                evens[m + 1] = last[0];
-                let it = out.iter_mut().zip(&evens[..m]).zip(&evens[1..]).zip(&evens[2..]);
+                split_phases(x, pairs, 2, phase_len);
+                let evens = &pairs[..m + 2];
+                let it = out.iter_mut().zip(evens).zip(&evens[1..]).zip(&evens[2..]);
                 for (((d, &a), &b), &c) in it {
                     *d = f(f(a, b), c);
                 }
