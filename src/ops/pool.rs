@@ -2225,6 +2225,19 @@ mod tests {
         out
     }
 
+    /// `n` values picked from `values` by a hash of the position and
+    /// `salt`: mostly the first two, one time in nine one of the last two.
+    fn picks<T: Copy>(n: usize, values: [T; 4], salt: u64) -> Vec<T> {
+        (0..n)
+            .map(|i| {
+                let mut h = (i as u64 + 1 + (salt << 32)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+                h ^= h >> 31;
+                let h = (h % 4099) as usize;
+                if h.is_multiple_of(9) { values[2 + h % 2] } else { values[h % 2] }
+            })
+            .collect()
+    }
+
     /// Max and min through [`FlatRows`] (channels-first windows of 2 at
     /// stride 2, 3 at 3 and 3 at 2, and the dilated ones of
     /// [`FLAT_WINDOWS`], dilated along every axis; with and without
@@ -2281,19 +2294,7 @@ mod tests {
                                 "{name} {s}/{k} d{d} pad {pad} w {w} takes the flat path"
                             );
                             for salt in 0..6u64 {
-                                let input: Vec<T> = (0..shape.input_len())
-                                    .map(|i| {
-                                        let mut h = (i as u64 + 1 + (salt << 32))
-                                            .wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                                        h ^= h >> 31;
-                                        let h = (h % 4099) as usize;
-                                        if h.is_multiple_of(9) {
-                                            values[2 + h % 2]
-                                        } else {
-                                            values[h % 2]
-                                        }
-                                    })
-                                    .collect();
+                                let input = picks(shape.input_len(), values, salt);
                                 for max in [true, false] {
                                     let want = naive_minmax(&input, &shape, max);
                                     let mut got = vec![T::ZERO; shape.output_len()];
@@ -2358,14 +2359,7 @@ mod tests {
                     let shape = PoolShape::new(2, inner, &[ax(5), ax(7)]);
                     let plan = RowPlan::new(&shape.axes[2], inner, size_of::<T>());
                     assert!(matches!(plan.kind, RowKind::Direct | RowKind::Contiguous));
-                    let input: Vec<T> = (0..shape.input_len())
-                        .map(|i| {
-                            let mut h = (i as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-                            h ^= h >> 31;
-                            let h = (h % 4099) as usize;
-                            if h.is_multiple_of(9) { values[2 + h % 2] } else { values[h % 2] }
-                        })
-                        .collect();
+                    let input = picks(shape.input_len(), values, 0);
                     // Each channel as a map of its own.
                     let one = PoolShape::new(2, 1, &[ax(5), ax(7)]);
                     let channel = |ch: usize| -> Vec<T> {
