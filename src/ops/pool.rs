@@ -2332,14 +2332,15 @@ mod tests {
         check([3i8, -7, 127, -128], "int8");
     }
 
-    /// Max and min of channels-last pixels of 16 channels and more, folded
-    /// a block of channels at a time in place ([`RowKind::Direct`]): blocks
-    /// of 64 for 1- and 2-byte types, then of 32, then single channels,
-    /// so pixels of 16, 32, 64, 70, 100 and 130 channels take every mix of
-    /// them. They agree bit for bit with [`naive_minmax`] run on each
-    /// channel alone, for float32, float16, int8 and uint8; the float data
-    /// is only ±0 and two NaN payloads, where any other order of the cells
-    /// picks a different zero or NaN.
+    /// Max and min of channels-last pixels of 16 channels and more (2-D
+    /// and 3-D maps, in turn), folded a block of channels at a time in
+    /// place ([`RowKind::Direct`]): blocks of 64 for 1- and 2-byte types,
+    /// then of 32, then single channels, so pixels of 16, 32, 64, 70, 100
+    /// and 130 channels take every mix of them. They agree bit for bit
+    /// with [`naive_minmax`] run on each channel alone, for float32,
+    /// float16, int8, uint8 and int16; the float data is only ±0 and two
+    /// NaN payloads, where any other order of the cells picks a different
+    /// zero or NaN.
     #[test]
     fn channel_blocks_keep_window_order() {
         fn check<T: Element>(values: [T; 4], name: &str) {
@@ -2355,13 +2356,18 @@ mod tests {
             ];
             for window in windows {
                 let ax = |l| window_axis(l, window);
-                for inner in [16, 32, 64, 70, 100, 130] {
-                    let shape = PoolShape::new(2, inner, &[ax(5), ax(7)]);
+                // 2-D (NHWC) and 3-D (NDHWC) maps.
+                let sides: [&[usize]; 2] = [&[5, 7], &[5, 4, 7]];
+                for (inner, sides) in
+                    [16, 32, 64, 70, 100, 130].into_iter().zip(sides.iter().cycle())
+                {
+                    let axes: Vec<AxisGeometry> = sides.iter().map(|&l| ax(l)).collect();
+                    let shape = PoolShape::new(2, inner, &axes);
                     let plan = RowPlan::new(&shape.axes[2], inner, size_of::<T>());
                     assert!(matches!(plan.kind, RowKind::Direct | RowKind::Contiguous));
                     let input = picks(shape.input_len(), values, 0);
                     // Each channel as a map of its own.
-                    let one = PoolShape::new(2, 1, &[ax(5), ax(7)]);
+                    let one = PoolShape::new(2, 1, &axes);
                     let channel = |ch: usize| -> Vec<T> {
                         input.iter().skip(ch).step_by(inner).copied().collect()
                     };
@@ -2387,6 +2393,7 @@ mod tests {
         check([h(0), h(0x8000), h(0x7E01), h(0xFE02)], "float16");
         check([3i8, -7, 127, -128], "int8");
         check([0u8, 255, 7, 128], "uint8");
+        check([3i16, -7, i16::MAX, i16::MIN], "int16");
     }
 
     /// Average and Lp of every window by the definition, written out
