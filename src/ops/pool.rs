@@ -284,35 +284,23 @@ pub fn mean_planes<T: Element>(
     // cost more than the sums themselves for channels-first data.
     let include_pad = matches!(mode, Mode::Avg { count_include_pad: true });
     let counts2: Vec<f64> = (0..g2.output).map(|c| g2.count(c, include_pad) as f64).collect();
-    // Their reciprocals, where all are exact (powers of two).
-    let recips2: Option<Vec<f64>> =
-        counts2.iter().all(|&n| power_of_two(n)).then(|| counts2.iter().map(|n| 1.0 / n).collect());
-    // Elsewhere, the rounded reciprocal `1 / (n01 · n2)` of every divisor
-    // of a row, by `n01`, for a division through fused multiply-adds
-    // ([`quotient`]). Not for float64 input, whose sums may overflow or
-    // underflow in the remainder, nor for float16 output, whose rounding
-    // takes longer than the division: float16 NCHW avg 3x3/2 2.9 -> 2.8
-    // GB/s this way, float32 6.9-7.9 -> 7.8-8.3, int8 (float64 out) 1.55
-    // -> 1.9.
+    // Channels-first rows divide through a table of their divisors'
+    // reciprocals (see [`RowDivisors`]). [`quotient`] replaces the
+    // division except for float64 input, whose sums may overflow or
+    // underflow in the remainder, and float16 output, whose rounding takes
+    // longer than the division: float16 NCHW avg 3x3/2 2.9 -> 2.8 GB/s
+    // this way, float32 6.9-7.9 -> 7.8-8.3, int8 (float64 out) 1.55 -> 1.9.
     let fused = T::DTYPE != DType::F64 && <T::Mean as Element>::DTYPE != DType::F16;
-    let row_recips = if fused && inner == 1 {
-        row_reciprocals(shape, include_pad, &counts2)
-    } else {
-        Vec::new()
-    };
-    let (counts2, recips2, row_recips) = (&counts2, recips2.as_deref(), &row_recips);
+    let rows_by_n01 =
+        if inner == 1 { row_divisors(shape, include_pad, &counts2) } else { Vec::new() };
+    let (counts2, rows_by_n01) = (&counts2, &rows_by_n01);
     let row = g2.output * inner;
     // Finishes output row `b` of plane `a` from its sums.
     let finish = move |a: usize, b: usize, acc_row: &[f64], out_row: &mut [T::Mean]| match mode {
         Mode::Avg { .. } => {
             let n01 = (g0.count(a, include_pad) * g1.count(b, include_pad)) as f64;
-            let divisors = Divisors {
-                n01,
-                counts: counts2,
-                recips: recips2,
-                row_recips: row_recips.iter().find(|(n, _)| *n == n01).map(|(_, r)| r.as_slice()),
-                fused,
-            };
+            let row = rows_by_n01.iter().find(|r| r.n01 == n01);
+            let divisors = Divisors { n01, counts: counts2, row, fused };
             divide_row(acc_row, out_row, inner, divisors);
         }
         Mode::Lp { p } => lp_roots(acc_row, out_row, p),
@@ -550,20 +538,27 @@ struct Divisors<'a> {
     n01: f64,
     /// The counts of the last axis.
     counts: &'a [f64],
-    /// Exact reciprocals of `counts`, where all are powers of two.
-    recips: Option<&'a [f64]>,
-    /// `1 / (n01 · counts[c])` rounded, for [`quotient`] (channels-first
-    /// rows, where a per-element division would cost more).
-    row_recips: Option<&'a [f64]>,
+    /// The row's reciprocals, for channels-first rows (where a division
+    /// per element would cost more than the sums), if tabled.
+    row: Option<&'a RowDivisors>,
     /// Whether [`quotient`] may replace the division (the sums cannot
     /// overflow or underflow in its remainder).
     fused: bool,
 }
 
-/// The row reciprocals of [`Divisors::row_recips`] for every distinct
-/// `n01` of `shape`: `(n01, [1 / (n01 · counts2[c])])`. Empty if there are
-/// many (a ragged padding): those rows divide.
-fn row_reciprocals(shape: &PoolShape, include_pad: bool, counts2: &[f64]) -> Vec<(f64, Vec<f64>)> {
+/// The reciprocals of the divisors of channels-first output rows with one
+/// `n01`: `recips[c] = 1 / (n01 · counts[c])`, rounded.
+struct RowDivisors {
+    n01: f64,
+    recips: Vec<f64>,
+    /// Every divisor is a power of two, so every reciprocal is exact and
+    /// a product by it is the quotient.
+    exact: bool,
+}
+
+/// [`RowDivisors`] for every distinct `n01` of `shape`; none if there are
+/// many (a ragged padding of large windows): those rows divide.
+fn row_divisors(shape: &PoolShape, include_pad: bool, counts2: &[f64]) -> Vec<RowDivisors> {
     let [g0, g1, _] = shape.axes;
     let distinct = |g: &AxisGeometry| {
         let mut v: Vec<usize> = (0..g.output).map(|c| g.count(c, include_pad)).collect();
@@ -572,13 +567,18 @@ fn row_reciprocals(shape: &PoolShape, include_pad: bool, counts2: &[f64]) -> Vec
         v
     };
     let (c0, c1) = (distinct(&g0), distinct(&g1));
-    if c0.len() * c1.len() > 16 {
+    let pairs = c0.len() * c1.len();
+    if pairs > 64 || pairs * counts2.len() > 1 << 20 {
         return Vec::new();
     }
-    let mut table: Vec<(f64, Vec<f64>)> = Vec::new();
+    let mut table: Vec<RowDivisors> = Vec::new();
     for n01 in c0.iter().flat_map(|&a| c1.iter().map(move |&b| (a * b) as f64)) {
-        if table.iter().all(|(n, _)| *n != n01) {
-            table.push((n01, counts2.iter().map(|&n2| 1.0 / (n01 * n2)).collect()));
+        if table.iter().all(|r| r.n01 != n01) {
+            table.push(RowDivisors {
+                n01,
+                recips: counts2.iter().map(|&n2| 1.0 / (n01 * n2)).collect(),
+                exact: power_of_two(n01) && counts2.iter().all(|&n2| power_of_two(n2)),
+            });
         }
     }
     table
@@ -608,18 +608,16 @@ vectorised! {
 /// avg 3x3/2 spent 30% of its time dividing).
 fn divide_row<M: Element>(acc: &[f64], out: &mut [M], inner: usize, d: Divisors) {
     let fma = d.fused && multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma"));
-    let Divisors { n01, counts, recips, row_recips, .. } = d;
+    let Divisors { n01, counts, row, .. } = d;
     if inner == 1 {
-        match (recips, row_recips) {
-            (Some(recips), _) if power_of_two(n01) => {
-                // A product of powers of two: exact.
-                let r01 = 1.0 / n01;
-                for ((o, &s), &r2) in out.iter_mut().zip(acc).zip(recips) {
-                    *o = M::from_f64(s * (r01 * r2));
+        match row {
+            Some(row) if row.exact => {
+                for ((o, &s), &y) in out.iter_mut().zip(acc).zip(&row.recips) {
+                    *o = M::from_f64(s * y);
                 }
             }
-            (_, Some(ys)) if fma => {
-                for ((o, &s), (&n2, &y)) in out.iter_mut().zip(acc).zip(counts.iter().zip(ys)) {
+            Some(row) if fma => {
+                for ((o, &s), (&n2, &y)) in out.iter_mut().zip(acc).zip(counts.iter().zip(&row.recips)) {
                     *o = M::from_f64(quotient(s, n01 * n2, y));
                 }
             }
