@@ -1,5 +1,6 @@
 //! Element loops with non-temporal stores, for outputs too large to stay
-//! in the cache.
+//! in the cache, and a prefetch hint for reads the hardware does not
+//! foresee.
 //!
 //! A kernel writing a large output with ordinary stores first reads every
 //! destination cache line from memory (read for ownership), then evicts
@@ -13,9 +14,9 @@
 //! 64-byte line is computed by the ordinary vectorised loop into an aligned
 //! buffer the compiler keeps in a register, then stored with the intrinsic.
 
-// The one use of `unsafe` outside the reader: the intrinsics take raw
-// pointers and need CPU features checked at run time. Each block below
-// states why it is sound.
+// `unsafe` here, in the float16 conversions and in the reader only: the
+// intrinsics take raw pointers and need CPU features checked at run time.
+// Each block below states why it is sound.
 #![allow(unsafe_code)]
 
 /// Outputs of at least this many bytes are written with [`stream_map`]:
@@ -99,6 +100,25 @@ macro_rules! streaming_loop {
 
 streaming_loop!(map_avx512, "avx512f", 64, _mm512_stream_si512, _mm512_load_si512, __m512i);
 streaming_loop!(map_avx2, "avx2", 32, _mm256_stream_si256, _mm256_load_si256, __m256i);
+
+/// Asks the CPU to bring `data` into the first-level cache ahead of its
+/// use, one hint per 64-byte line: no effect on any result (and none at
+/// all off x86-64).
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn prefetch<T>(data: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let p = data.as_ptr().cast::<i8>();
+        for off in (0..size_of_val(data)).step_by(64) {
+            // SAFETY: SSE is part of x86-64, and a prefetch reads nothing
+            // and cannot fault; `p + off` stays inside `data` anyway.
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = data;
+}
 
 #[cfg(test)]
 mod tests {
