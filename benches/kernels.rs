@@ -59,7 +59,7 @@ struct Case {
     ceil: bool,
 }
 
-const CASES: [Case; 10] = [
+const CASES: [Case; 11] = [
     Case { name: "2x2s2", layout: "HWC", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
     Case { name: "2x2s2", layout: "NHWC", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
     Case { name: "2x2s2", layout: "NCHW", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
@@ -70,6 +70,8 @@ const CASES: [Case; 10] = [
     Case { name: "3x3s2p1ceil", layout: "NCHW", k: 3, s: 2, pad: 1, dil: 1, ceil: true },
     Case { name: "3x3s1d2", layout: "NCHW", k: 3, s: 1, pad: 0, dil: 2, ceil: false },
     Case { name: "2x2s2d2", layout: "NCHW", k: 2, s: 2, pad: 0, dil: 2, ceil: false },
+    // Sums over rows split into phases, read a row ahead (see `WideRows`).
+    Case { name: "3x3s2d2", layout: "NCHW", k: 3, s: 2, pad: 0, dil: 2, ceil: false },
 ];
 
 /// 64 MiB in the given layout: N=4, 64 channels, square maps.
@@ -168,6 +170,9 @@ fn kernels(c: &mut Criterion) {
     bench_pool::<f16>(c, "f16", &basic, &["max"]);
     // Widened to float32 rows once (channels-first) or folded in place.
     bench_pool::<f16>(c, "f16", &all[..6], &["avg"]);
+    let dilated = [&CASES[10]];
+    bench_pool::<f32>(c, "f32", &dilated, &["avg", "lp", "lp1.5"]);
+    bench_pool::<f16>(c, "f16", &dilated, &["avg"]);
     bench_pool::<i8>(c, "i8", &basic, &["max"]);
     bench_pool::<u8>(c, "u8", &basic, &["max"]);
     bench_pool::<i16>(c, "i16", &basic, &["max"]);
