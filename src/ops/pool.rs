@@ -347,7 +347,7 @@ pub fn mean_planes<T: Element>(
     // Sums through `wide`, each input row mapped once by `widen`.
     macro_rules! wide {
         ($wide:expr, $widen:expr, $add:expr) => {
-            mean_planes_wide((rows, base, shape, start), out, $wide, $widen, $add, finish)
+            mean_planes_wide((rows, base, shape, start), out, $wide, Each($widen), $add, finish)
         };
     }
     if let Mode::Lp { p: norm } = mode
@@ -360,11 +360,10 @@ pub fn mean_planes<T: Element>(
         let add = inlined!(|s: f64, y: f64| s + y);
         let parts = (rows, base, shape, start);
         if fast_pow_for(norm, size_of::<T::Mean>()) {
-            let power = inlined!(|x: T| pow(x.to_f64().abs(), norm));
-            mean_planes_wide(parts, out, wide, power, add, finish);
+            mean_planes_wide(parts, out, wide, Powers(norm), add, finish);
         } else {
             let power = |x: T| x.to_f64().abs().powf(norm);
-            mean_planes_wide(parts, out, wide, power, add, finish);
+            mean_planes_wide(parts, out, wide, Each(power), add, finish);
         }
         return;
     }
@@ -466,7 +465,7 @@ fn mean_planes_wide<T: Element, W: Element, M: Element>(
     (rows, base, shape, start): (&[T], usize, &PoolShape, usize),
     out: &mut [M],
     wide: WideRows<W>,
-    widen: impl Fn(T) -> W + Copy + Sync,
+    widen: impl MapRow<T, W>,
     add: impl Fn(f64, W) -> f64 + Copy + Sync,
     finish: impl Fn(usize, usize, &[f64], &mut [M]) + Sync,
 ) {
@@ -668,16 +667,43 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
             *o = M::from_f64(s.sqrt());
         }
     } else if fast_pow_for(p, size_of::<M>()) {
-        let root = 1.0 / p;
-        for (&s, o) in acc.iter().zip(out) {
-            *o = M::from_f64(pow(s, root));
-        }
+        super::pow::roots(acc, out, p);
     } else {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s.powf(1.0 / p));
         }
     }
 }
+}
+
+/// How [`WideRows`] maps an input row into a slot.
+trait MapRow<T, W>: Copy + Sync {
+    /// `dst[i] = f(src[i])`; the slices are as long.
+    fn map_row(&self, src: &[T], dst: &mut [W]);
+}
+
+/// A map cell by cell, inlined into the loop over the row.
+#[derive(Clone, Copy)]
+struct Each<F>(F);
+
+impl<T: Copy, W, F: Fn(T) -> W + Copy + Sync> MapRow<T, W> for Each<F> {
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map_row(&self, src: &[T], dst: &mut [W]) {
+        for (d, &x) in dst.iter_mut().zip(src) {
+            *d = (self.0)(x);
+        }
+    }
+}
+
+/// `|x|^p` by [`super::pow::powers`], a row at a time: as a cell map its
+/// body was too long for the processor to overlap iterations.
+#[derive(Clone, Copy)]
+struct Powers(f64);
+
+impl<T: Element> MapRow<T, f64> for Powers {
+    fn map_row(&self, src: &[T], dst: &mut [f64]) {
+        super::pow::powers(src, dst, self.0);
+    }
 }
 
 /// Input rows mapped once (raised to the norm's power, widened from
@@ -758,7 +784,7 @@ impl<W: Element> WideRows<W> {
         row0: usize,
         (m, i, j): (usize, usize, usize),
         g0_input: usize,
-        widen: impl Fn(T) -> W,
+        widen: impl MapRow<T, W>,
     ) -> usize {
         let key = (m * g0_input + i) * self.l1 + j;
         let slot = (i % self.e0) * self.l1 + j;
@@ -769,11 +795,7 @@ impl<W: Element> WideRows<W> {
             let src = &map[((i - row0) * self.l1 + j) * self.row_len..][..self.row_len];
             let dst = &mut self.data[slot * self.slot_len..][..self.slot_len];
             match self.phases {
-                None => {
-                    for (d, &x) in dst.iter_mut().zip(src) {
-                        *d = widen(x);
-                    }
-                }
+                None => widen.map_row(src, dst),
                 Some((stride, phase_len)) => {
                     // Widened in one pass, then split: widening as it
                     // splits made the split loops generic over `widen`,
@@ -781,9 +803,7 @@ impl<W: Element> WideRows<W> {
                     // then left every widening loop scalar (4.6 times
                     // slower: 0.17 against 0.78 GB/s on two threads).
                     self.mapped.resize(self.row_len, W::ZERO);
-                    for (d, &x) in self.mapped.iter_mut().zip(src) {
-                        *d = widen(x);
-                    }
+                    widen.map_row(src, &mut self.mapped);
                     split_row(&self.mapped, dst, self.inner, stride, phase_len);
                 }
             }
@@ -833,7 +853,7 @@ fn sum_plane_wide<T: Element, W: Element, M: Element>(
     out: &mut [M],
     wide: &mut WideRows<W>,
     scratch: &mut Vec<W>,
-    widen: impl Fn(T) -> W + Copy,
+    widen: impl MapRow<T, W>,
     add: impl Fn(f64, W) -> f64 + Copy,
     mut finish: impl FnMut(usize, &[f64], &mut [M]),
 ) {

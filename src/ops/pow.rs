@@ -34,10 +34,78 @@ pub fn fast_pow_for(p: f64, out_bytes: usize) -> bool {
 /// `inf^p = inf`, `NaN^p = NaN`, subnormal `x` and results included.
 #[inline(always)]
 pub fn pow(x: f64, p: f64) -> f64 {
-    // Past ±800 exp is 0 or inf anyway; clamping keeps its scaling
-    // exponents in range for garbage lanes (0, inf, NaN) too.
-    let y = (p * ln(x)).clamp(-800.0, 800.0);
-    let r = exp(y);
+    raise::<false>(x, scaled_ln::<false>(x, p))
+}
+
+/// Values per block of [`powers`] and [`roots`].
+const BLOCK: usize = 64;
+
+/// Whether the instruction set a [`vectorised!`](super) clone is
+/// compiled for fuses multiply and add (so `mul_add` is one instruction,
+/// not a call into libm's software `fma`).
+macro_rules! fused {
+    () => {
+        multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma"))
+    };
+}
+
+vectorised! {
+/// `dst[i] = |src[i]|^p` (as [`pow`]) for a row.
+///
+/// In blocks, `p · ln x` of a block and then `exp` of it: a loop of the
+/// whole of `pow` has so many instructions that the processor overlaps
+/// hardly two of its iterations (one loop 7.8 ns per value, two 5.9 on
+/// AVX2), and with fused multiply-adds where the CPU has them (4.7 ns).
+pub fn powers<T: super::Element>(src: &[T], dst: &mut [f64], p: f64) {
+    const FMA: bool = fused!();
+    for (s, d) in src.chunks(BLOCK).zip(dst.chunks_mut(BLOCK)) {
+        for (&x, y) in s.iter().zip(d.iter_mut()) {
+            *y = scaled_ln::<FMA>(x.to_f64().abs(), p);
+        }
+        for (&x, y) in s.iter().zip(d.iter_mut()) {
+            *y = raise::<FMA>(x.to_f64().abs(), *y);
+        }
+    }
+}
+}
+
+vectorised! {
+/// `out[i] = acc[i]^(1/p)` (as [`pow`]) for sums `acc ≥ 0` or NaN, in
+/// blocks as [`powers`].
+pub fn roots<M: super::Element>(acc: &[f64], out: &mut [M], p: f64) {
+    const FMA: bool = fused!();
+    let root = 1.0 / p;
+    let mut y = [0f64; BLOCK];
+    for (a, o) in acc.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+        for (&s, y) in a.iter().zip(y.iter_mut()) {
+            *y = scaled_ln::<FMA>(s, root);
+        }
+        for ((&s, &y), o) in a.iter().zip(&y).zip(o.iter_mut()) {
+            *o = M::from_f64(raise::<FMA>(s, y));
+        }
+    }
+}
+}
+
+/// `a · b + c`, fused (one rounding) if `F`: as written otherwise.
+#[inline(always)]
+fn madd<const F: bool>(a: f64, b: f64, c: f64) -> f64 {
+    if F { a.mul_add(b, c) } else { a * b + c }
+}
+
+/// `p · ln x` clamped to `[-800, 800]`: past ±800 `exp` is 0 or inf
+/// anyway, and clamping keeps its scaling exponents in range for garbage
+/// lanes (0, inf, NaN) too.
+#[inline(always)]
+fn scaled_ln<const F: bool>(x: f64, p: f64) -> f64 {
+    (p * ln::<F>(x)).clamp(-800.0, 800.0)
+}
+
+/// `x^p` from `y = p · ln x` ([`scaled_ln`]), `x`'s special values
+/// (0, inf, NaN) kept.
+#[inline(always)]
+fn raise<const F: bool>(x: f64, y: f64) -> f64 {
+    let r = exp::<F>(y);
     let r = if x == 0.0 { 0.0 } else { r };
     let r = if x == f64::INFINITY { f64::INFINITY } else { r };
     if x.is_nan() { x } else { r }
@@ -46,7 +114,7 @@ pub fn pow(x: f64, p: f64) -> f64 {
 /// Natural logarithm of a positive finite `x` (fdlibm `e_log.c`, the
 /// argument reduction as in musl): any value for other `x`.
 #[inline(always)]
-fn ln(x: f64) -> f64 {
+fn ln<const F: bool>(x: f64) -> f64 {
     const LG1: f64 = 6.666_666_666_666_735_130e-01;
     const LG2: f64 = 3.999_999_999_940_941_908e-01;
     const LG3: f64 = 2.857_142_874_366_239_149e-01;
@@ -68,17 +136,17 @@ fn ln(x: f64) -> f64 {
     let s = f / (2.0 + f);
     let z = s * s;
     let w = z * z;
-    let t1 = w * (LG2 + w * (LG4 + w * LG6));
-    let t2 = z * (LG1 + w * (LG3 + w * (LG5 + w * LG7)));
+    let t1 = w * madd::<F>(w, madd::<F>(w, LG6, LG4), LG2);
+    let t2 = z * madd::<F>(w, madd::<F>(w, madd::<F>(w, LG7, LG5), LG3), LG1);
     let r = t2 + t1;
     let dk = k as f64;
-    dk * LN2_HI - ((hfsq - (s * (hfsq + r) + dk * LN2_LO)) - f)
+    madd::<F>(dk, LN2_HI, -((hfsq - madd::<F>(s, hfsq + r, dk * LN2_LO)) - f))
 }
 
 /// `e^y` for `y` in `[-800, 800]` (fdlibm `e_exp.c`): 0 below about
 /// -745, inf above about 709.78, subnormal results rounded once.
 #[inline(always)]
-fn exp(y: f64) -> f64 {
+fn exp<const F: bool>(y: f64) -> f64 {
     const P1: f64 = 1.666_666_666_666_660_190_37e-01;
     const P2: f64 = -2.777_777_777_701_559_338_42e-03;
     const P3: f64 = 6.613_756_321_437_934_361_17e-05;
@@ -87,14 +155,15 @@ fn exp(y: f64) -> f64 {
     // k = round(y / ln 2), to nearest even, by the 1.5·2^52 trick: its
     // low bits are k itself, so no float-to-integer conversion is needed.
     const SHIFT: f64 = 6_755_399_441_055_744.0;
-    let t = y * std::f64::consts::LOG2_E + SHIFT;
+    let t = madd::<F>(y, std::f64::consts::LOG2_E, SHIFT);
     let k = (t.to_bits() as i64).wrapping_sub(SHIFT.to_bits() as i64);
     let kf = t - SHIFT;
-    let hi = y - kf * LN2_HI;
+    let hi = madd::<F>(-kf, LN2_HI, y);
     let lo = kf * LN2_LO;
     let r = hi - lo;
     let rr = r * r;
-    let c = r - rr * (P1 + rr * (P2 + rr * (P3 + rr * (P4 + rr * P5))));
+    let poly = madd::<F>(rr, madd::<F>(rr, madd::<F>(rr, madd::<F>(rr, P5, P4), P3), P2), P1);
+    let c = madd::<F>(-rr, poly, r);
     let e = 1.0 - ((lo - (r * c) / (2.0 - c)) - hi);
     // 2^k as two factors, each a normal number for |k| ≤ 1154, so a
     // subnormal result is rounded once, by the last product.
@@ -122,13 +191,40 @@ mod tests {
         (got - want).abs() / unit
     }
 
+    /// Checks `got[i]` against libm's `xs[i].powf(p)`: the error stays
+    /// within two ulps times `1 + |p · ln x|`, as exp's argument error
+    /// grows with it; results libm itself flushes or overflows are
+    /// compared as values. Returns the worst error over that budget.
+    fn check_against_libm(what: &str, xs: &[f64], got: &[f64], p: f64) -> f64 {
+        assert_eq!(xs.len(), got.len());
+        let mut worst = 0f64;
+        for (&x, &got) in xs.iter().zip(got) {
+            let want = x.powf(p);
+            let e = ulps(got, want);
+            if e == 0.0 {
+                continue;
+            }
+            let subnormal = want != 0.0 && want.abs() < f64::MIN_POSITIVE;
+            if subnormal {
+                // One rounding at the subnormal step.
+                assert!((got - want).abs() <= want.abs() * 1e-12 + f64::from_bits(1));
+                continue;
+            }
+            let scale = 1.0 + (p * x.ln()).abs();
+            assert!(e <= 2.0 * scale, "{what}({x:e}, {p}) = {got:e}, libm {want:e}");
+            worst = worst.max(e / scale);
+        }
+        worst
+    }
+
     /// Against libm over values spread through the whole f64 range
-    /// (subnormals, every binade, near 1) and the powers Lp uses: the
-    /// error stays within two ulps times `1 + |p · ln x|` (under one
-    /// measured).
+    /// (subnormals, every binade, near 1) and the powers Lp uses, for
+    /// [`pow`], the row form [`powers`] (fused multiply-adds where the
+    /// CPU has them) and [`roots`] (which raise to `1/p`); under one
+    /// ulp times the budget measured.
     #[test]
     fn pow_agrees_with_libm() {
-        let powers = [1.0 / 64.0, 0.25, 1.0 / 3.0, 0.5, 2.0 / 3.0, 1.5, 2.5, 3.0, 4.0, 7.0, 64.0];
+        let ps = [1.0 / 64.0, 0.25, 1.0 / 3.0, 0.5, 2.0 / 3.0, 1.5, 2.5, 3.0, 4.0, 7.0, 64.0];
         let mut xs = vec![];
         for i in 0..200_000u64 {
             // A multiplicative hash spreads the bits over every exponent.
@@ -138,28 +234,45 @@ mod tests {
         }
         xs.extend([f64::from_bits(1), f64::MIN_POSITIVE, f64::MAX, 1.0, 2.0, 0.5]);
         let mut worst = 0f64;
-        for &p in &powers {
-            for &x in &xs {
-                let want = x.powf(p);
-                // Results libm itself flushes or overflows are compared
-                // as values; elsewhere the error budget grows with the
-                // magnitude of p · ln x, as exp's argument error does.
-                let scale = 1.0 + (p * x.ln()).abs();
-                let e = ulps(pow(x, p), want);
-                if e == 0.0 {
-                    continue;
-                }
-                let subnormal = want != 0.0 && want.abs() < f64::MIN_POSITIVE;
-                if subnormal {
-                    // One rounding at the subnormal step.
-                    assert!((pow(x, p) - want).abs() <= want.abs() * 1e-12 + f64::from_bits(1));
-                    continue;
-                }
-                assert!(e <= 2.0 * scale, "pow({x:e}, {p}) = {:e}, libm {want:e}", pow(x, p));
-                worst = worst.max(e / scale);
-            }
+        let mut got = vec![0f64; xs.len()];
+        for &p in &ps {
+            let scalar: Vec<f64> = xs.iter().map(|&x| pow(x, p)).collect();
+            worst = worst.max(check_against_libm("pow", &xs, &scalar, p));
+            powers(&xs, &mut got, p);
+            worst = worst.max(check_against_libm("powers", &xs, &got, p));
+            roots(&xs, &mut got, p);
+            worst = worst.max(check_against_libm("roots", &xs, &got, 1.0 / p));
         }
         assert!(worst > 0.0, "the comparison ran");
+    }
+
+    /// The row form takes absolute values and keeps the special values
+    /// of [`pow`], for float32 rows of every length around a block.
+    #[test]
+    fn powers_of_float32_rows() {
+        for len in [0, 1, 5, BLOCK - 1, BLOCK, BLOCK + 3, 3 * BLOCK] {
+            let src: Vec<f32> = (0..len)
+                .map(|i| match i % 6 {
+                    0 => -0.0,
+                    1 => f32::NEG_INFINITY,
+                    2 => f32::NAN,
+                    3 => -(i as f32) * 0.37,
+                    4 => f32::from_bits(1),
+                    _ => i as f32 * 1.5,
+                })
+                .collect();
+            let mut dst = vec![f64::NAN; len];
+            powers(&src, &mut dst, 1.5);
+            for (&x, &y) in src.iter().zip(&dst) {
+                let want = f64::from(x).abs().powf(1.5);
+                if want.is_nan() {
+                    assert!(y.is_nan(), "|{x}|^1.5 = {y}");
+                } else {
+                    let budget = 2.0 * (1.0 + (1.5 * f64::from(x).abs().ln()).abs());
+                    assert!(ulps(y, want) <= budget, "|{x:e}|^1.5 = {y:e}, libm {want:e}");
+                }
+            }
+        }
     }
 
     #[test]
