@@ -347,7 +347,7 @@ pub fn mean_planes<T: Element>(
     // Sums through `wide`, each input row mapped once by `widen`.
     macro_rules! wide {
         ($wide:expr, $widen:expr, $add:expr) => {
-            mean_planes_wide((rows, base, shape, start), out, $wide, Each($widen), $add, finish)
+            mean_planes_wide((rows, base, shape, start), out, $wide, $widen, $add, finish)
         };
     }
     if let Mode::Lp { p: norm } = mode
@@ -379,9 +379,10 @@ pub fn mean_planes<T: Element>(
         // the last axis once, as max does, and add the reduced rows.
         let parts = (rows, base, shape, start);
         if let Mode::Lp { .. } = mode {
-            mean_planes_flat(parts, out, flat, inlined!(|x: T| (x.to_f64() as f32).abs()), finish);
+            let term = Each(inlined!(|x: T| (x.to_f64() as f32).abs()));
+            mean_planes_flat(parts, out, flat, term, finish);
         } else {
-            mean_planes_flat(parts, out, flat, inlined!(|x: T| x.to_f64() as f32), finish);
+            mean_planes_flat(parts, out, flat, ToF32, finish);
         }
         return;
     }
@@ -400,7 +401,7 @@ pub fn mean_planes<T: Element>(
         // (NCHW avg 3x3/1: float32 1.7 -> 1.95 GB/s, float16 0.54 ->
         // 0.98; float16 NHWC 0.77 -> 1.25). Map each input row once; the
         // sums are the same values in the same order.
-        with_fold!(f64, wide, wide, inlined!(|x: T| x.to_f64()));
+        with_fold!(f64, wide, wide, Each(inlined!(|x: T| x.to_f64())));
         return;
     }
     if size_of::<T>() < size_of::<f32>()
@@ -414,7 +415,7 @@ pub fn mean_planes<T: Element>(
         // phases of each row for every output row it is in. Pixels long
         // enough to fold in place (channels-last) gain nothing from it:
         // float16 HWC 2x2/2 4.4 against 4.0 GB/s.
-        with_fold!(f32, wide, wide, inlined!(|x: T| x.to_f64() as f32));
+        with_fold!(f32, wide, wide, ToF32);
         return;
     }
     if matches!(plan.kind, RowKind::Phased { .. })
@@ -422,7 +423,7 @@ pub fn mean_planes<T: Element>(
     {
         // Rows split into phases once, not once for every output row
         // they are in (three times at 3x3/2 with dilation 2).
-        with_fold!(T, wide, wide, inlined!(|x: T| x));
+        with_fold!(T, wide, wide, Each(inlined!(|x: T| x)));
         return;
     }
     // Row by row plans need one row of accumulators, the others a plane.
@@ -495,7 +496,7 @@ fn mean_planes_flat<T: Element, M: Element>(
     (rows, base, shape, start): (&[T], usize, &PoolShape, usize),
     out: &mut [M],
     flat: FlatRows<f64>,
-    term: impl Fn(T) -> f32 + Copy + Sync,
+    term: impl MapRow<T, f32>,
     finish: impl Fn(usize, usize, &[f64], &mut [M]) + Sync,
 ) {
     let g0 = shape.axes[0];
@@ -503,8 +504,8 @@ fn mean_planes_flat<T: Element, M: Element>(
     let row = shape.axes[2].output * shape.inner;
     let window = flat.window;
     // The terms of a window cut short by padding.
-    let start_term = inlined!(move |x: T| f64::from(term(x)));
-    let add_term = inlined!(move |acc: f64, x: T| acc + f64::from(term(x)));
+    let start_term = inlined!(move |x: T| f64::from(term.map(x)));
+    let add_term = inlined!(move |acc: f64, x: T| acc + f64::from(term.map(x)));
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
         || (vec![0f64; plane_len], flat.clone(), Vec::new()),
         |(acc, flat, wide), (n, plane)| {
@@ -676,21 +677,64 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
 }
 }
 
-/// How [`WideRows`] maps an input row into a slot.
+/// A map of input values, applied a row at a time where rows are mapped
+/// once ([`WideRows`], [`reduce_sums`]).
 trait MapRow<T, W>: Copy + Sync {
-    /// `dst[i] = f(src[i])`; the slices are as long.
-    fn map_row(&self, src: &[T], dst: &mut [W]);
+    /// The value of one cell.
+    fn map(&self, x: T) -> W;
+
+    /// Whether [`MapRow::map_row`] is faster than a loop of
+    /// [`MapRow::map`] the caller writes (it runs other instructions).
+    fn has_row_form(&self) -> bool {
+        false
+    }
+
+    /// `dst[i] = map(src[i])`; the slices are as long.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map_row(&self, src: &[T], dst: &mut [W])
+    where
+        T: Copy,
+    {
+        for (d, &x) in dst.iter_mut().zip(src) {
+            *d = self.map(x);
+        }
+    }
 }
 
 /// A map cell by cell, inlined into the loop over the row.
 #[derive(Clone, Copy)]
 struct Each<F>(F);
 
-impl<T: Copy, W, F: Fn(T) -> W + Copy + Sync> MapRow<T, W> for Each<F> {
+impl<T, W, F: Fn(T) -> W + Copy + Sync> MapRow<T, W> for Each<F> {
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn map_row(&self, src: &[T], dst: &mut [W]) {
-        for (d, &x) in dst.iter_mut().zip(src) {
-            *d = (self.0)(x);
+    fn map(&self, x: T) -> W {
+        (self.0)(x)
+    }
+}
+
+/// Values widened to float32 (exact for the types it is used for), float16
+/// rows with F16C where the CPU has it ([`float16::widen_row`]).
+#[derive(Clone, Copy)]
+struct ToF32;
+
+impl<T: Element> MapRow<T, f32> for ToF32 {
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map(&self, x: T) -> f32 {
+        x.to_f64() as f32
+    }
+
+    fn has_row_form(&self) -> bool {
+        T::DTYPE == DType::F16 && super::float16::has_hw()
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map_row(&self, src: &[T], dst: &mut [f32]) {
+        if MapRow::<T, f32>::has_row_form(self) {
+            super::float16::widen_row(bytemuck::cast_slice(src), dst);
+        } else {
+            for (d, &x) in dst.iter_mut().zip(src) {
+                *d = self.map(x);
+            }
         }
     }
 }
@@ -701,6 +745,10 @@ impl<T: Copy, W, F: Fn(T) -> W + Copy + Sync> MapRow<T, W> for Each<F> {
 struct Powers(f64);
 
 impl<T: Element> MapRow<T, f64> for Powers {
+    fn map(&self, x: T) -> f64 {
+        super::pow::pow(x.to_f64().abs(), self.0)
+    }
+
     fn map_row(&self, src: &[T], dst: &mut [f64]) {
         super::pow::powers(src, dst, self.0);
     }
@@ -1869,7 +1917,7 @@ fn reduce_sums<T: Copy>(
     dst: &mut [f64],
     window: (usize, usize, usize),
     wide: &mut Vec<f32>,
-    term: impl Fn(T) -> f32,
+    term: impl MapRow<T, f32>,
 ) {
     let (stride, kernel, dilation) = window;
     let extent = (kernel - 1) * dilation + 1;
@@ -1883,17 +1931,35 @@ fn reduce_sums<T: Copy>(
     if window == (2, 3, 1) {
         // Cells `2c`, `2c + 1`, `2c + 2`: map even and odd cells apart
         // (whole pairs, shuffled rather than gathered), then add an even,
-        // an odd and the next even, all read in order.
-        let (evens, odds) = wide.split_at_mut(SUM_PIECE + 2);
+        // an odd and the next even, all read in order. A map with a row
+        // form (float16 by F16C) maps the piece into `mapped` first, and
+        // its pairs are split from there.
+        let row_form = term.has_row_form();
+        if row_form && wide.len() < (SUM_PIECE + 2) * 2 + 2 * SUM_PIECE + 1 {
+            wide.resize((SUM_PIECE + 2) * 2 + 2 * SUM_PIECE + 1, 0.0);
+        }
+        let (evens, rest) = wide.split_at_mut(SUM_PIECE + 2);
+        let (odds, mapped) = rest.split_at_mut(SUM_PIECE + 2);
         for (q, out) in dst[..n].chunks_mut(SUM_PIECE).enumerate() {
             let m = out.len();
             let x = &src[q * SUM_PIECE * 2..][..2 * m + 1];
-            let (whole, last) = x.as_chunks::<2>();
-            for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(whole) {
-                *e = term(pair[0]);
-                *o = term(pair[1]);
+            if row_form {
+                let mapped = &mut mapped[..2 * m + 1];
+                term.map_row(x, mapped);
+                let (whole, last) = mapped.as_chunks::<2>();
+                for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(whole) {
+                    *e = pair[0];
+                    *o = pair[1];
+                }
+                evens[m] = last[0];
+            } else {
+                let (whole, last) = x.as_chunks::<2>();
+                for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(whole) {
+                    *e = term.map(pair[0]);
+                    *o = term.map(pair[1]);
+                }
+                evens[m] = term.map(last[0]);
             }
-            evens[m] = term(last[0]);
             let it = out.iter_mut().zip(&evens[..m]).zip(&odds[..m]).zip(&evens[1..]);
             for (((d, &a), &b), &c) in it {
                 *d = f64::from(a) + f64::from(b) + f64::from(c);
@@ -1904,9 +1970,7 @@ fn reduce_sums<T: Copy>(
     for (q, out) in dst[..n].chunks_mut(SUM_PIECE).enumerate() {
         let len = out.len() * stride + over;
         let x = &src[q * SUM_PIECE * stride..][..len];
-        for (w, &v) in wide.iter_mut().zip(x) {
-            *w = term(v);
-        }
+        term.map_row(x, &mut wide[..len]);
         // Whole chunks, the last one's stale tail never read.
         let terms = &wide[..len.next_multiple_of(stride)];
         let start = |x: f32| f64::from(x);
