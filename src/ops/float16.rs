@@ -78,6 +78,13 @@ pub fn narrow(f: f32) -> u16 {
 /// and [`narrow`] then rounds once. Branch-free, so it vectorises.
 #[inline(always)]
 pub fn narrow_f64(x: f64) -> u16 {
+    narrow(to_f32_odd(x))
+}
+
+/// `x` rounded to odd in float32: truncated, with the lowest bit set if
+/// anything was dropped (see [`narrow_f64`]).
+#[inline(always)]
+fn to_f32_odd(x: f64) -> f32 {
     let t = x as f32;
     let back = f64::from(t);
     let mut bits = t.to_bits();
@@ -85,7 +92,24 @@ pub fn narrow_f64(x: f64) -> u16 {
     bits -= u32::from(back.abs() > x.abs());
     // Inexact (or NaN, whose payload this keeps a NaN): make it odd.
     bits |= u32::from(back != x);
-    narrow(f32::from_bits(bits))
+    f32::from_bits(bits)
+}
+
+/// float64 to float16 bits (as [`narrow_f64`]) for a row: the rounding
+/// to odd in float32 and then F16C's rounding to float16 where the CPU
+/// has it ([`has_hw`]), [`narrow_f64`] elsewhere.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn narrow_f64_row(input: &[f64], out: &mut [u16]) {
+    assert_eq!(input.len(), out.len(), "narrow_f64_row needs equal lengths");
+    #[cfg(target_arch = "x86_64")]
+    if has_hw() {
+        return x86::narrow_f64(input, out);
+    }
+    for (o, &x) in out.iter_mut().zip(input) {
+        *o = narrow_f64(x);
+    }
 }
 
 /// True where [`leaky_hw`] runs: x86-64 with AVX2 and F16C.
@@ -160,6 +184,32 @@ mod x86 {
     pub(super) fn widen(input: &[u16], out: &mut [f32]) {
         // SAFETY: `widen_row` checked that the CPU has AVX2 and F16C.
         unsafe { widen_avx2(input, out) }
+    }
+
+    pub(super) fn narrow_f64(input: &[f64], out: &mut [u16]) {
+        // SAFETY: `narrow_f64_row` checked that the CPU has AVX2 and F16C.
+        unsafe { narrow_f64_avx2(input, out) }
+    }
+
+    #[target_feature(enable = "avx2,f16c")]
+    fn narrow_f64_avx2(input: &[f64], out: &mut [u16]) {
+        let lane = |x: &[f64; 8]| -> [u16; 8] {
+            let mut odd = [0f32; 8];
+            for (o, &x) in odd.iter_mut().zip(x) {
+                *o = super::to_f32_odd(x);
+            }
+            bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(bytemuck::cast(odd)))
+        };
+        let (whole, tail) = input.as_chunks::<8>();
+        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
+        for (o, x) in out_whole.iter_mut().zip(whole) {
+            *o = lane(x);
+        }
+        if !tail.is_empty() {
+            let mut x = [0f64; 8];
+            x[..tail.len()].copy_from_slice(tail);
+            out_tail.copy_from_slice(&lane(&x)[..tail.len()]);
+        }
     }
 
     #[target_feature(enable = "avx2,f16c")]
@@ -293,6 +343,39 @@ mod tests {
             let mut dst = vec![f32::NAN; len];
             widen_row(&src, &mut dst);
             let want: Vec<f32> = src.iter().map(|&h| widen(h)).collect();
+            assert_eq!(dst, want, "length {len}");
+        }
+    }
+
+    /// The row narrowing equals [`narrow_f64`] bit for bit over
+    /// midpoints, their neighbours, the float16 range's edges and NaN, at
+    /// every length around a vector.
+    #[test]
+    fn narrow_f64_row_is_narrow_f64() {
+        let mut xs = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN];
+        xs.extend([65504.0, 65519.99, 65520.0, 1e300, -1e-300, 2f64.powi(-25), 2f64.powi(-24)]);
+        for h in (0..=u16::MAX).step_by(7) {
+            let f = f64::from(widen(h));
+            if !f.is_finite() {
+                continue;
+            }
+            let next = f64::from(widen(h.wrapping_add(1)));
+            let mid = (f + next) / 2.0;
+            for d in [-1e-17, 0.0, 1e-17] {
+                xs.extend([f, mid * (1.0 + d), mid + d, -mid]);
+            }
+        }
+        let mut out = vec![0u16; xs.len()];
+        narrow_f64_row(&xs, &mut out);
+        for (&x, &h) in xs.iter().zip(&out) {
+            let want = narrow_f64(x);
+            assert_eq!(h, want, "{x:e}: {h:#06x}, want {want:#06x}");
+        }
+        for len in 0..20 {
+            let src: Vec<f64> = (0..len).map(|i| 1.0 + i as f64 / 3.0).collect();
+            let mut dst = vec![0u16; len];
+            narrow_f64_row(&src, &mut dst);
+            let want: Vec<u16> = src.iter().map(|&x| narrow_f64(x)).collect();
             assert_eq!(dst, want, "length {len}");
         }
     }

@@ -287,10 +287,15 @@ pub fn mean_planes<T: Element>(
     // Channels-first rows divide through a table of their divisors'
     // reciprocals (see [`RowDivisors`]). [`quotient`] replaces the
     // division except for float64 input, whose sums may overflow or
-    // underflow in the remainder, and float16 output, whose rounding takes
-    // longer than the division: float16 NCHW avg 3x3/2 2.9 -> 2.8 GB/s
-    // this way, float32 6.9-7.9 -> 7.8-8.3, int8 (float64 out) 1.55 -> 1.9.
-    let fused = T::DTYPE != DType::F64 && <T::Mean as Element>::DTYPE != DType::F16;
+    // underflow in the remainder, and float16 output rounded in software,
+    // whose rounding takes longer than the division: float16 NCHW avg
+    // 3x3/2 2.9 -> 2.8 GB/s this way, float32 6.9-7.9 -> 7.8-8.3, int8
+    // (float64 out) 1.55 -> 1.9.
+    let f16_out = <T::Mean as Element>::DTYPE == DType::F16;
+    // float16 quotients are rounded a row at a time by F16C where the CPU
+    // has it ([`float16::narrow_f64_row`]), from float64 quotients.
+    let f16_hw = f16_out && super::float16::has_hw();
+    let fused = T::DTYPE != DType::F64 && (!f16_out || f16_hw);
     let rows_by_n01 =
         if inner == 1 { row_divisors(shape, include_pad, &counts2) } else { Vec::new() };
     let (counts2, rows_by_n01) = (&counts2, &rows_by_n01);
@@ -301,7 +306,15 @@ pub fn mean_planes<T: Element>(
             let n01 = (g0.count(a, include_pad) * g1.count(b, include_pad)) as f64;
             let row = rows_by_n01.iter().find(|r| r.n01 == n01);
             let divisors = Divisors { n01, counts: counts2, row, fused };
-            divide_row(acc_row, out_row, inner, divisors);
+            if f16_hw {
+                QUOTIENTS.with_borrow_mut(|q| {
+                    q.resize(out_row.len(), 0.0);
+                    divide_row(acc_row, q, inner, divisors);
+                    super::float16::narrow_f64_row(q, bytemuck::cast_slice_mut(out_row));
+                });
+            } else {
+                divide_row(acc_row, out_row, inner, divisors);
+            }
         }
         Mode::Lp { p } => lp_roots(acc_row, out_row, p),
         Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
@@ -648,6 +661,11 @@ fn divide_row<M: Element>(acc: &[f64], out: &mut [M], inner: usize, d: Divisors)
         }
     }
 }
+}
+
+thread_local! {
+    /// One output row of float64 quotients, rounded to float16 as a row.
+    static QUOTIENTS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Whether a positive count is a power of two: its reciprocal is exact.
