@@ -186,6 +186,26 @@ mod x86 {
         unsafe { widen_avx2(input, out) }
     }
 
+    /// `out[i] = lane(input[i])` eight at a time, the last partial
+    /// chunk padded with zeros.
+    #[inline(always)]
+    fn by_eight<S: Copy + Default, D: Copy>(
+        input: &[S],
+        out: &mut [D],
+        lane: impl Fn([S; 8]) -> [D; 8],
+    ) {
+        let (whole, tail) = input.as_chunks::<8>();
+        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
+        for (o, &x) in out_whole.iter_mut().zip(whole) {
+            *o = lane(x);
+        }
+        if !tail.is_empty() {
+            let mut x = [S::default(); 8];
+            x[..tail.len()].copy_from_slice(tail);
+            out_tail.copy_from_slice(&lane(x)[..tail.len()]);
+        }
+    }
+
     pub(super) fn narrow_f64(input: &[f64], out: &mut [u16]) {
         // SAFETY: `narrow_f64_row` checked that the CPU has AVX2 and F16C.
         unsafe { narrow_f64_avx2(input, out) }
@@ -193,38 +213,20 @@ mod x86 {
 
     #[target_feature(enable = "avx2,f16c")]
     fn narrow_f64_avx2(input: &[f64], out: &mut [u16]) {
-        let lane = |x: &[f64; 8]| -> [u16; 8] {
+        let lane = |x: [f64; 8]| -> [u16; 8] {
             let mut odd = [0f32; 8];
-            for (o, &x) in odd.iter_mut().zip(x) {
+            for (o, x) in odd.iter_mut().zip(x) {
                 *o = super::to_f32_odd(x);
             }
             bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(bytemuck::cast(odd)))
         };
-        let (whole, tail) = input.as_chunks::<8>();
-        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
-        for (o, x) in out_whole.iter_mut().zip(whole) {
-            *o = lane(x);
-        }
-        if !tail.is_empty() {
-            let mut x = [0f64; 8];
-            x[..tail.len()].copy_from_slice(tail);
-            out_tail.copy_from_slice(&lane(&x)[..tail.len()]);
-        }
+        by_eight(input, out, lane);
     }
 
     #[target_feature(enable = "avx2,f16c")]
     fn widen_avx2(input: &[u16], out: &mut [f32]) {
         let lane = |x: [u16; 8]| -> [f32; 8] { bytemuck::cast(_mm256_cvtph_ps(bytemuck::cast(x))) };
-        let (whole, tail) = input.as_chunks::<8>();
-        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
-        for (o, &x) in out_whole.iter_mut().zip(whole) {
-            *o = lane(x);
-        }
-        if !tail.is_empty() {
-            let mut x = [0u16; 8];
-            x[..tail.len()].copy_from_slice(tail);
-            out_tail.copy_from_slice(&lane(x)[..tail.len()]);
-        }
+        by_eight(input, out, lane);
     }
 
     /// `CLIP`: whether to clip at `max` (a separate copy of the loop,
@@ -268,18 +270,7 @@ mod x86 {
             bytemuck::cast(_mm_blendv_epi8(bits, narrow, take))
         };
         // Any length, ordinary stores; the last partial vector is padded.
-        let plain = |input: &[u16], out: &mut [u16]| {
-            let (whole, tail) = input.as_chunks::<8>();
-            let (out_whole, out_tail) = out.as_chunks_mut::<8>();
-            for (o, &x) in out_whole.iter_mut().zip(whole) {
-                *o = lane(x);
-            }
-            if !tail.is_empty() {
-                let mut x = [0u16; 8];
-                x[..tail.len()].copy_from_slice(tail);
-                out_tail.copy_from_slice(&lane(x)[..tail.len()]);
-            }
-        };
+        let plain = |input: &[u16], out: &mut [u16]| by_eight(input, out, lane);
         if !stream {
             return plain(input, out);
         }
