@@ -21,6 +21,16 @@ macro_rules! vectorised {
     };
 }
 
+/// Whether the instruction set the [`vectorised!`] clone this is
+/// expanded in is compiled for fuses multiply and add, so `mul_add` is
+/// one instruction, not a call into libm's software `fma`. Only inside a
+/// `vectorised!` function.
+macro_rules! fused {
+    () => {
+        ::multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma"))
+    };
+}
+
 pub mod float16;
 pub mod pool;
 pub mod pow;

@@ -620,7 +620,7 @@ vectorised! {
 /// it is [`quotient`] (a division costs more than the sums: float16 NCHW
 /// avg 3x3/2 spent 30% of its time dividing).
 fn divide_row<M: Element>(acc: &[f64], out: &mut [M], inner: usize, d: Divisors) {
-    let fma = d.fused && multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma"));
+    let fma = d.fused && fused!();
     let Divisors { n01, counts, row, .. } = d;
     if inner == 1 {
         match row {

@@ -40,15 +40,6 @@ pub fn pow(x: f64, p: f64) -> f64 {
 /// Values per block of [`powers`] and [`roots`].
 const BLOCK: usize = 64;
 
-/// Whether the instruction set a [`vectorised!`](super) clone is
-/// compiled for fuses multiply and add (so `mul_add` is one instruction,
-/// not a call into libm's software `fma`).
-macro_rules! fused {
-    () => {
-        multiversion::target::target_cfg_f!(any(target_arch = "aarch64", target_feature = "fma"))
-    };
-}
-
 vectorised! {
 /// `dst[i] = |src[i]|^p` (as [`pow`]) for a row.
 ///
