@@ -392,8 +392,7 @@ pub fn mean_planes<T: Element>(
         // the last axis once, as max does, and add the reduced rows.
         let parts = (rows, base, shape, start);
         if let Mode::Lp { .. } = mode {
-            let term = Each(inlined!(|x: T| (x.to_f64() as f32).abs()));
-            mean_planes_flat(parts, out, flat, term, finish);
+            mean_planes_flat(parts, out, flat, AbsF32, finish);
         } else {
             mean_planes_flat(parts, out, flat, ToF32, finish);
         }
@@ -701,12 +700,6 @@ trait MapRow<T, W>: Copy + Sync {
     /// The value of one cell.
     fn map(&self, x: T) -> W;
 
-    /// Whether [`MapRow::map_row`] is faster than a loop of
-    /// [`MapRow::map`] the caller writes (it runs other instructions).
-    fn has_row_form(&self) -> bool {
-        false
-    }
-
     /// `dst[i] = map(src[i])`; the slices are as long.
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn map_row(&self, src: &[T], dst: &mut [W])
@@ -715,6 +708,19 @@ trait MapRow<T, W>: Copy + Sync {
     {
         for (d, &x) in dst.iter_mut().zip(src) {
             *d = self.map(x);
+        }
+    }
+
+    /// `evens[i] = map(src[2i])`, `odds[i] = map(src[2i + 1])`: whole
+    /// pairs, `src` twice as long as `evens` and `odds`.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map_pairs(&self, src: &[T], evens: &mut [W], odds: &mut [W])
+    where
+        T: Copy,
+    {
+        for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(src.as_chunks::<2>().0) {
+            *e = self.map(pair[0]);
+            *o = self.map(pair[1]);
         }
     }
 }
@@ -741,18 +747,56 @@ impl<T: Element> MapRow<T, f32> for ToF32 {
         x.to_f64() as f32
     }
 
-    fn has_row_form(&self) -> bool {
-        T::DTYPE == DType::F16 && super::float16::has_hw()
-    }
-
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn map_row(&self, src: &[T], dst: &mut [f32]) {
-        if MapRow::<T, f32>::has_row_form(self) {
+        if T::DTYPE == DType::F16 && super::float16::has_hw() {
             super::float16::widen_row(bytemuck::cast_slice(src), dst);
         } else {
             for (d, &x) in dst.iter_mut().zip(src) {
                 *d = self.map(x);
             }
+        }
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map_pairs(&self, src: &[T], evens: &mut [f32], odds: &mut [f32]) {
+        f32_pairs(src, evens, odds, 0xFFFF, |x| self.map(x));
+    }
+}
+
+/// Absolute values widened to float32 (the terms of Lp with p = 1), float16
+/// pairs with F16C where the CPU has it ([`float16::widen_pairs_row`]).
+#[derive(Clone, Copy)]
+struct AbsF32;
+
+impl<T: Element> MapRow<T, f32> for AbsF32 {
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map(&self, x: T) -> f32 {
+        (x.to_f64() as f32).abs()
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map_pairs(&self, src: &[T], evens: &mut [f32], odds: &mut [f32]) {
+        f32_pairs(src, evens, odds, 0x7FFF, |x| self.map(x));
+    }
+}
+
+/// [`MapRow::map_pairs`] of `map` (a float32 widening, its sign bit
+/// masked by `mask` for float16): float16 by F16C where the CPU has it.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn f32_pairs<T: Element>(
+    src: &[T],
+    evens: &mut [f32],
+    odds: &mut [f32],
+    mask: u16,
+    map: impl Fn(T) -> f32,
+) {
+    if T::DTYPE == DType::F16 && super::float16::has_hw() {
+        super::float16::widen_pairs_row(bytemuck::cast_slice(src), evens, odds, mask);
+    } else {
+        for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(src.as_chunks::<2>().0) {
+            *e = map(pair[0]);
+            *o = map(pair[1]);
         }
     }
 }
@@ -1960,35 +2004,13 @@ fn reduce_sums<T: Copy>(
     if window == (2, 3, 1) {
         // Cells `2c`, `2c + 1`, `2c + 2`: map even and odd cells apart
         // (whole pairs, shuffled rather than gathered), then add an even,
-        // an odd and the next even, all read in order. A map with a row
-        // form (float16 by F16C) maps the piece into `mapped` first, and
-        // its pairs are split from there.
-        let row_form = term.has_row_form();
-        if row_form && wide.len() < (SUM_PIECE + 2) * 2 + 2 * SUM_PIECE + 1 {
-            wide.resize((SUM_PIECE + 2) * 2 + 2 * SUM_PIECE + 1, 0.0);
-        }
-        let (evens, rest) = wide.split_at_mut(SUM_PIECE + 2);
-        let (odds, mapped) = rest.split_at_mut(SUM_PIECE + 2);
+        // an odd and the next even, all read in order.
+        let (evens, odds) = wide.split_at_mut(SUM_PIECE + 2);
         for (q, out) in dst[..n].chunks_mut(SUM_PIECE).enumerate() {
             let m = out.len();
             let x = &src[q * SUM_PIECE * 2..][..2 * m + 1];
-            if row_form {
-                let mapped = &mut mapped[..2 * m + 1];
-                term.map_row(x, mapped);
-                let (whole, last) = mapped.as_chunks::<2>();
-                for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(whole) {
-                    *e = pair[0];
-                    *o = pair[1];
-                }
-                evens[m] = last[0];
-            } else {
-                let (whole, last) = x.as_chunks::<2>();
-                for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(whole) {
-                    *e = term.map(pair[0]);
-                    *o = term.map(pair[1]);
-                }
-                evens[m] = term.map(last[0]);
-            }
+            term.map_pairs(&x[..2 * m], &mut evens[..m], &mut odds[..m]);
+            evens[m] = term.map(x[2 * m]);
             let it = out.iter_mut().zip(&evens[..m]).zip(&odds[..m]).zip(&evens[1..]);
             for (((d, &a), &b), &c) in it {
                 *d = f64::from(a) + f64::from(b) + f64::from(c);
