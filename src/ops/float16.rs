@@ -236,6 +236,10 @@ mod x86 {
         unsafe { narrow_f64_avx2(input, out) }
     }
 
+    /// Whole chunks of eight by F16C, the rest by [`super::narrow_f64`]
+    /// (the same bits): called from one place only, the chunk's body is
+    /// inlined into the loop (through [`by_eight`], which calls it for
+    /// the tail too, it stayed a call per chunk, with its `vzeroupper`).
     #[target_feature(enable = "avx2,f16c")]
     fn narrow_f64_avx2(input: &[f64], out: &mut [u16]) {
         let lane = |x: [f64; 8]| -> [u16; 8] {
@@ -245,7 +249,14 @@ mod x86 {
             }
             bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(bytemuck::cast(odd)))
         };
-        by_eight(input, out, lane);
+        let (whole, tail) = input.as_chunks::<8>();
+        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
+        for (o, &x) in out_whole.iter_mut().zip(whole) {
+            *o = lane(x);
+        }
+        for (o, &x) in out_tail.iter_mut().zip(tail) {
+            *o = super::narrow_f64(x);
+        }
     }
 
     #[target_feature(enable = "avx2,f16c")]
