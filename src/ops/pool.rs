@@ -1695,6 +1695,8 @@ struct FlatRows<A> {
     window: (usize, usize, usize),
     /// Outputs of a row whose windows lie wholly in it.
     interior: Range<usize>,
+    /// Accumulator rows widened to whole vectors (see [`fold_plane_flat`]).
+    pad: Vec<A>,
 }
 
 /// Target size, in bytes, of the reduced rows one fill produces. Small:
@@ -1766,6 +1768,7 @@ impl<A: Copy> FlatRows<A> {
             whole,
             window,
             interior: g2.interior(),
+            pad: Vec::new(),
         })
     }
 }
@@ -2063,13 +2066,32 @@ fn fold_plane_flat<T: Copy, A: Copy>(
     let [g0, g1, g2] = shape.axes;
     let (m, a) = (p / g0.output, p % g0.output);
     let (o2, so, l1) = (g2.output, flat.stride_out, g1.input);
+    // Where the reduced rows have room (`stride_out` past `O2`), 1- to
+    // 4-byte accumulators are merged in rows of whole 256-bit vectors, in
+    // `pad`, and copied back: the merge loops' scalar remainder (up to 15
+    // float16 per row, each a few compares and branches) cost more than
+    // the copies. (float64 sums have at most three, branch-free.)
+    let lanes = 32 / size_of::<A>().max(1);
+    let wide = o2.next_multiple_of(lanes);
+    let padded = size_of::<A>() < 8 && wide > o2 && wide <= so && !acc.is_empty();
+    let mut pad = std::mem::take(&mut flat.pad);
+    let (work, len): (&mut [A], usize) = if padded {
+        pad.clear();
+        pad.resize(acc.len() / o2 * wide, acc[0]);
+        for (w, row) in pad.chunks_exact_mut(wide).zip(acc.chunks_exact(o2)) {
+            w[..o2].copy_from_slice(row);
+        }
+        (&mut pad, wide)
+    } else {
+        (&mut *acc, o2)
+    };
     // The merge of `fold_plane_cached`, three rows per pass, over an
     // iterator of row offsets (one shared helper for both made the cached
     // NCHW 3x3/2 path 17% slower, 7.4 -> 6.2 GB/s; a list of offsets per
     // output row cost 2x2x2 pooling a third).
     macro_rules! merge {
         ($out:expr, $offsets:expr) => {{
-            let row = |at: usize| &flat.rows[at..][..o2];
+            let row = |at: usize| &flat.rows[at..][..len];
             let mut at = $offsets;
             loop {
                 match (at.next(), at.next(), at.next()) {
@@ -2096,7 +2118,7 @@ fn fold_plane_flat<T: Copy, A: Copy>(
             fill(flat, first, (first + span).min(avail));
         }
         let lo = flat.lo;
-        merge!(acc, taps.map(|t0| (m * g0.input + g0.cell(a, t0) - lo) * so));
+        merge!(work, taps.map(|t0| (m * g0.input + g0.cell(a, t0) - lo) * so));
     } else {
         // 3-D: slices are planes, long enough for one loop each. Reduce
         // and merge them one at a time, which keeps to L1 (filling a
@@ -2108,11 +2130,17 @@ fn fold_plane_flat<T: Copy, A: Copy>(
                 fill(flat, key, key + 1);
             }
             let first = (key - flat.lo) * l1;
-            for (b, out_row) in acc.chunks_exact_mut(o2).enumerate() {
+            for (b, out_row) in work.chunks_exact_mut(len).enumerate() {
                 merge!(out_row, g1.taps(b).map(|t1| (first + g1.cell(b, t1)) * so));
             }
         }
     }
+    if padded {
+        for (row, w) in acc.chunks_exact_mut(o2).zip(pad.chunks_exact(wide)) {
+            row.copy_from_slice(&w[..o2]);
+        }
+    }
+    flat.pad = pad;
 }
 }
 
@@ -2537,7 +2565,7 @@ mod tests {
     /// [`FLAT_WINDOWS`], dilated along every axis; with and without
     /// padding and ceil mode; 2-D and 3-D; rows of whole windows, folded in one pass, and
     /// not, folded row by row; rows wide enough that a fill holds fewer
-    /// slices than the map) agree bit for bit with [`naive_minmax`], for
+    /// slices than the map; rows merged in padded vectors) agree bit for bit with [`naive_minmax`], for
     /// float32, float16 and int8. The float data is only ±0 and two NaN
     /// payloads, where any other order of the cells picks a different
     /// zero or NaN. The planes are also run in three bands of rows, as a
@@ -2560,7 +2588,10 @@ mod tests {
                         )
                         .unwrap()
                     };
-                    for w in [4 * s, 4 * s + 1, 300 * s, 300 * s + 1] {
+                    // 128 windows of stride 2 reduce to rows of 128,
+                    // of which 126 or 127 are outputs: merged in padded
+                    // rows of whole vectors.
+                    for w in [4 * s, 4 * s + 1, 128 * s, 300 * s, 300 * s + 1] {
                         let rows = if w > 100 { 5 } else { 9 };
                         // Axis 1 one cell long but padded to two
                         // windows: 3-D, though its slices are single rows.
@@ -2587,6 +2618,11 @@ mod tests {
                                 flat.is_some(),
                                 "{name} {s}/{k} d{d} pad {pad} w {w} takes the flat path"
                             );
+                            let o2 = shape.axes[2].output;
+                            if (s, k, pad, ceil, w) == (2, 3, 0, false, 256) {
+                                let so = flat.as_ref().map_or(0, |f| f.stride_out);
+                                assert!((o2, so) == (127 - d + 1, 128), "{o2} outputs of {so}");
+                            }
                             for salt in 0..6u64 {
                                 let input = picks(shape.input_len(), values, salt);
                                 for max in [true, false] {
