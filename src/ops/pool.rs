@@ -2560,16 +2560,15 @@ mod tests {
         joined
     }
 
-    /// Max and min through [`FlatRows`] (channels-first windows of 2 at
-    /// stride 2, 3 at 3 and 3 at 2, and the dilated ones of
-    /// [`FLAT_WINDOWS`], dilated along every axis; with and without
-    /// padding and ceil mode; 2-D and 3-D; rows of whole windows, folded in one pass, and
-    /// not, folded row by row; rows wide enough that a fill holds fewer
-    /// slices than the map; rows merged in padded vectors) agree bit for bit with [`naive_minmax`], for
+    /// Max and min through [`FlatRows`] (channels-first windows of 2 at stride
+    /// 2, 3 at 3 and 3 at 2, and the dilated ones of [`FLAT_WINDOWS`], dilated
+    /// along every axis; with and without padding and ceil mode; 2-D and 3-D;
+    /// rows of whole windows, folded in one pass, and not, folded row by row;
+    /// rows wide enough that a fill holds fewer slices than the map; rows
+    /// merged in padded vectors) agree bit for bit with [`naive_minmax`], for
     /// float32, float16 and int8. The float data is only ±0 and two NaN
-    /// payloads, where any other order of the cells picks a different
-    /// zero or NaN. The planes are also run in three bands of rows, as a
-    /// stream is.
+    /// payloads, where any other order of the cells picks a different zero or
+    /// NaN. The planes are also run in three bands of rows, as a stream is.
     #[test]
     fn flat_rows_keep_window_order() {
         fn check<T: Element + bytemuck::Pod>(values: [T; 4], name: &str) {
