@@ -2071,7 +2071,7 @@ fn fold_plane_flat<T: Copy, A: Copy>(
     // and copied back: the merge loops' scalar remainder (up to 15
     // float16 per row, each a few compares and branches) cost more than
     // the copies. End to end, NCHW max 3x3/2 over rows of 256 (127
-    // outputs), float16 1.02-1.03x faster this way, int8 1.00-1.02x and
+    // outputs), float16 1.015-1.03x faster this way, int8 1.00-1.02x and
     // float32 0.97x (its remainder is at most 7, the copies twice as
     // long), so only 2-byte types take it.
     let lanes = 32 / size_of::<A>().max(1);
