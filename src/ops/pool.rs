@@ -718,11 +718,22 @@ trait MapRow<T, W>: Copy + Sync {
     where
         T: Copy,
     {
-        for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(src.as_chunks::<2>().0) {
-            *e = self.map(pair[0]);
-            *o = self.map(pair[1]);
-        }
+        pairs_each(src, evens, odds, |x| self.map(x));
     }
+}
+
+/// [`MapRow::map_pairs`] cell by cell.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn pairs_each<T: Copy, W>(src: &[T], evens: &mut [W], odds: &mut [W], map: impl Fn(T) -> W) {
+    for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(src.as_chunks::<2>().0) {
+        *e = map(pair[0]);
+        *o = map(pair[1]);
+    }
+}
+
+/// Whether float16 rows of `T` widen with F16C ([`float16::has_hw`]).
+fn f16_by_f16c<T: Element>() -> bool {
+    T::DTYPE == DType::F16 && super::float16::has_hw()
 }
 
 /// A map cell by cell, inlined into the loop over the row.
@@ -749,7 +760,7 @@ impl<T: Element> MapRow<T, f32> for ToF32 {
 
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn map_row(&self, src: &[T], dst: &mut [f32]) {
-        if T::DTYPE == DType::F16 && super::float16::has_hw() {
+        if f16_by_f16c::<T>() {
             super::float16::widen_row(bytemuck::cast_slice(src), dst);
         } else {
             for (d, &x) in dst.iter_mut().zip(src) {
@@ -791,13 +802,10 @@ fn f32_pairs<T: Element>(
     mask: u16,
     map: impl Fn(T) -> f32,
 ) {
-    if T::DTYPE == DType::F16 && super::float16::has_hw() {
+    if f16_by_f16c::<T>() {
         super::float16::widen_pairs_row(bytemuck::cast_slice(src), evens, odds, mask);
     } else {
-        for ((e, o), pair) in evens.iter_mut().zip(odds.iter_mut()).zip(src.as_chunks::<2>().0) {
-            *e = map(pair[0]);
-            *o = map(pair[1]);
-        }
+        pairs_each(src, evens, odds, map);
     }
 }
 
