@@ -32,6 +32,7 @@ use super::Element;
 use super::pow::{fast_pow_for, pow};
 use crate::geometry::{AxisGeometry, AxisPad};
 use crate::npy::DType;
+use half::f16;
 use rayon::prelude::*;
 use std::ops::Range;
 
@@ -245,6 +246,10 @@ pub fn minmax_planes<T: Element>(
     if plane_len == 0 {
         return;
     }
+    if T::DTYPE == DType::F16 {
+        let (rows, out) = (bytemuck::cast_slice(rows), bytemuck::cast_slice_mut(out));
+        return minmax_planes_f16(rows, base, shape, start, max, out);
+    }
     let plan = RowPlan::new(&shape.axes[2], shape.inner, size_of::<T>());
     let seed = if max { T::LOWEST } else { T::HIGHEST };
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
@@ -258,6 +263,84 @@ pub fn minmax_planes<T: Element>(
             }
         },
     );
+}
+
+/// [`minmax_planes`] for float16, whose max and min step costs a dozen
+/// vector instructions (NaN tests, and a key that makes `-0.0` equal
+/// `+0.0`, for each operand).
+///
+/// Where a plane's windows go through [`FlatRows`] and its input rows hold
+/// no NaN and no `-0.0`, the plane is folded over [`order_key`]s instead,
+/// as `int16`: one instruction per step. The keys order those values as
+/// IEEE does, and equal keys are equal bits, so the first of equal values
+/// and the largest key are the same value: the result is the same bit for
+/// bit. Other planes (a NaN must win whatever its key, and `-0.0` tie with
+/// `+0.0` to the first in window order) take the exact step. Each kind has
+/// its own folder, so the rows one keeps for the next plane stay valid.
+fn minmax_planes_f16(
+    rows: &[f16],
+    base: usize,
+    shape: &PoolShape,
+    start: usize,
+    max: bool,
+    out: &mut [f16],
+) {
+    let plan = RowPlan::new(&shape.axes[2], shape.inner, size_of::<f16>());
+    let seed = if max { f16::NEG_INFINITY } else { f16::INFINITY };
+    let key_seed = order_key(seed.to_bits() as i16);
+    let bits: &[i16] = bytemuck::cast_slice(rows);
+    let row_len = shape.row_len();
+    let g0 = shape.axes[0];
+    out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
+        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None),
+        |(keyed, exact), (k, plane)| {
+            let p = start + k;
+            // The rows plane `p`'s windows read.
+            let (m, a) = (p / g0.output, p % g0.output);
+            let taps = g0.taps(a);
+            let first = m * g0.input + g0.cell(a, taps.start) - base;
+            let last = m * g0.input + g0.cell(a, taps.end - 1) - base;
+            if keyed.flat.is_some() && plain_f16(&bits[first * row_len..(last + 1) * row_len]) {
+                let acc: &mut [i16] = bytemuck::cast_slice_mut(plane);
+                acc.fill(key_seed);
+                if max {
+                    keyed.fold_keyed(bits, base, p, acc, inlined!(|a: i16, b: i16| a.max(b)));
+                } else {
+                    keyed.fold_keyed(bits, base, p, acc, inlined!(|a: i16, b: i16| a.min(b)));
+                }
+                for v in acc {
+                    *v = order_key(*v);
+                }
+            } else {
+                let exact = exact.get_or_insert_with(|| Folder::new(shape, &plan, seed, true));
+                plane.fill(seed);
+                if max {
+                    exact.fold_minmax(rows, base, p, plane, f16::max_step);
+                } else {
+                    exact.fold_minmax(rows, base, p, plane, f16::min_step);
+                }
+            }
+        },
+    );
+}
+
+/// The bits of a float16 as an `i16` whose order is IEEE's, `-0.0` just
+/// below `+0.0` and NaNs beyond the infinities by their sign: negative
+/// values have their magnitude bits flipped. Its own inverse.
+#[inline(always)]
+fn order_key(bits: i16) -> i16 {
+    bits ^ ((bits >> 15) & 0x7FFF)
+}
+
+vectorised! {
+/// Whether the float16 `bits` hold no NaN and no `-0.0` (see
+/// [`minmax_planes_f16`]).
+fn plain_f16(bits: &[i16]) -> bool {
+    // In blocks, so a loop without an early exit vectorises.
+    bits.chunks(512).all(|block| {
+        !block.iter().fold(false, |odd, &b| odd | ((b & 0x7FFF) > 0x7C00) | (b == i16::MIN))
+    })
+}
 }
 
 /// Average or Lp pooling of output planes `planes`; see [`minmax_planes`].
@@ -1131,6 +1214,8 @@ struct Folder<'s, T, A> {
     scratch: Vec<T>,
     cache: Option<RowCache<A>>,
     flat: Option<FlatRows<A>>,
+    /// Input rows mapped to [`order_key`]s ([`Folder::fold_keyed`]).
+    keys: Vec<A>,
 }
 
 impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
@@ -1143,7 +1228,7 @@ impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
         let flat = if cache { FlatRows::for_shape(shape, seed, &FLAT_WINDOWS) } else { None };
         let cache =
             if cache && flat.is_none() { RowCache::for_shape(shape, plan, seed) } else { None };
-        Folder { shape, plan, scratch: Vec::new(), cache, flat }
+        Folder { shape, plan, scratch: Vec::new(), cache, flat, keys: Vec::new() }
     }
 
     /// Folds every window of output plane `p` into `acc` (`O1·O2·inner`
@@ -1205,6 +1290,37 @@ impl<T: Element> Folder<'_, T, T> {
                 None => self.fold(rows, base, p, acc, f),
             },
         }
+    }
+}
+
+impl Folder<'_, i16, i16> {
+    /// [`Folder::fold_minmax`] through the flat rows of float16 `bits`
+    /// mapped to [`order_key`]s as they are reduced; `acc` holds keys.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn fold_keyed(
+        &mut self,
+        bits: &[i16],
+        base: usize,
+        p: usize,
+        acc: &mut [i16],
+        f: impl Fn(i16, i16) -> i16 + Copy,
+    ) {
+        let flat = self.flat.as_mut().expect("keyed planes go through flat rows");
+        let window = flat.window;
+        let (pairs, keys) = (&mut self.scratch, &mut self.keys);
+        let fill = inlined!(|flat: &mut FlatRows<i16>, lo, hi| {
+            let run = inlined!(|src: &[i16], dst: &mut [i16]| {
+                keys.resize(src.len(), 0);
+                for (k, &b) in keys.iter_mut().zip(src) {
+                    *k = order_key(b);
+                }
+                reduce_run(keys, dst, window, pairs, f)
+            });
+            let start = inlined!(|b: i16| order_key(b));
+            let step = inlined!(|a: i16, b: i16| f(a, order_key(b)));
+            flat.fill(bits, base, lo, hi, self.shape, run, (start, step));
+        });
+        fold_plane_flat(bits, base, p, acc, self.shape, flat, fill, f)
     }
 }
 
@@ -2571,92 +2687,88 @@ mod tests {
         joined
     }
 
-    /// Max and min through [`FlatRows`] (channels-first windows of 2 at stride
-    /// 2, 3 at 3 and 3 at 2, and the dilated ones of [`FLAT_WINDOWS`], dilated
-    /// along every axis; with and without padding and ceil mode; 2-D and 3-D;
-    /// rows of whole windows, folded in one pass, and not, folded row by row;
-    /// rows wide enough that a fill holds fewer slices than the map; float16 rows
-    /// merged in padded vectors) agree bit for bit with [`naive_minmax`], for
-    /// float32, float16 and int8. The float data is only ±0 and two NaN
-    /// payloads, where any other order of the cells picks a different zero or
-    /// NaN. The planes are also run in three bands of rows, as a stream is.
-    #[test]
-    fn flat_rows_keep_window_order() {
-        fn check<T: Element + bytemuck::Pod>(values: [T; 4], name: &str) {
-            let bits = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
-            for (s, k, d) in FLAT_WINDOWS {
-                for (pad, ceil) in [(0, false), (1, false), (0, true)] {
-                    // Sides at least one dilated window long.
-                    let ax = |l: usize| {
-                        AxisGeometry::new(
-                            l.max((k - 1) * d + 1),
-                            k,
-                            s,
-                            d,
-                            AxisPad::Explicit { begin: pad, end: pad },
-                            ceil,
-                        )
-                        .unwrap()
-                    };
-                    // 128 windows of stride 2 reduce to rows of 128,
-                    // of which 126 or 127 are outputs: float16 merges
-                    // them in padded rows of whole vectors.
-                    for w in [4 * s, 4 * s + 1, 128 * s, 300 * s, 300 * s + 1] {
-                        let rows = if w > 100 { 5 } else { 9 };
-                        // Axis 1 one cell long but padded to two
-                        // windows: 3-D, though its slices are single rows.
-                        let one = AxisGeometry::new(
-                            1,
-                            2,
-                            1,
-                            1,
-                            AxisPad::Explicit { begin: 1, end: 1 },
-                            false,
-                        )
-                        .unwrap();
-                        for shape in [
-                            PoolShape::new(3, 1, &[ax(rows), ax(w)]),
-                            PoolShape::new(2, 1, &[ax(5), ax(4), ax(w)]),
-                            PoolShape::new(2, 1, &[ax(5), one, ax(w)]),
-                        ] {
-                            let flat = FlatRows::for_shape(&shape, T::ZERO, &FLAT_WINDOWS);
-                            let int = shape.axes[2].interior();
-                            if int.is_empty() {
-                                continue;
-                            }
-                            assert!(
-                                flat.is_some(),
-                                "{name} {s}/{k} d{d} pad {pad} w {w} takes the flat path"
-                            );
-                            let o2 = shape.axes[2].output;
-                            if (s, k, pad, ceil, w) == (2, 3, 0, false, 256) {
-                                let so = flat.as_ref().map_or(0, |f| f.stride_out);
-                                assert!((o2, so) == (127 - d + 1, 128), "{o2} outputs of {so}");
-                            }
-                            for salt in 0..6u64 {
-                                let input = picks(shape.input_len(), values, salt);
-                                for max in [true, false] {
-                                    let want = naive_minmax(&input, &shape, max);
-                                    let mut got = vec![T::ZERO; shape.output_len()];
-                                    pool_minmax(&input, &shape, max, &mut got);
-                                    let what = format!(
-                                        "{name} {s}/{k} d{d} pad {pad} ceil {ceil} w {w} max {max} salt {salt} {:?}",
-                                        shape.axes.map(|g| g.input)
-                                    );
-                                    assert!(bits(&got) == bits(&want), "{what}");
-                                    let banded = in_bands(
-                                        &input,
-                                        &shape,
-                                        T::ZERO,
-                                        |rows, base, band, out| {
-                                            minmax_planes(rows, base, &shape, band, max, out)
-                                        },
-                                    );
-                                    assert!(bits(&banded) == bits(&want), "banded {what}");
-                                }
-                            }
+    /// `(stride, kernel, dilation, pad, ceil, width)` of a [`flat_shapes`]
+    /// shape.
+    type FlatCase = (usize, usize, usize, usize, bool, usize);
+
+    /// The shapes the flat-row tests run: channels-first windows of 2 at
+    /// stride 2, 3 at 3 and 3 at 2, and the dilated ones of
+    /// [`FLAT_WINDOWS`], dilated along every axis; with and without padding
+    /// and ceil mode; 2-D and 3-D; rows of whole windows, folded in one pass,
+    /// and not, folded row by row; rows wide enough that a fill holds fewer
+    /// slices than the map; float16 rows merged in padded vectors. Each
+    /// with its [`FlatCase`].
+    fn flat_shapes() -> Vec<(PoolShape, FlatCase)> {
+        let mut shapes = vec![];
+        for (s, k, d) in FLAT_WINDOWS {
+            for (pad, ceil) in [(0, false), (1, false), (0, true)] {
+                // Sides at least one dilated window long.
+                let ax = |l: usize| {
+                    let pad = AxisPad::Explicit { begin: pad, end: pad };
+                    AxisGeometry::new(l.max((k - 1) * d + 1), k, s, d, pad, ceil).unwrap()
+                };
+                // 128 windows of stride 2 reduce to rows of 128, of which
+                // 126 or 127 are outputs: float16 merges them in padded
+                // rows of whole vectors.
+                for w in [4 * s, 4 * s + 1, 128 * s, 300 * s, 300 * s + 1] {
+                    let rows = if w > 100 { 5 } else { 9 };
+                    // Axis 1 one cell long but padded to two windows: 3-D,
+                    // though its slices are single rows.
+                    let pad1 = AxisPad::Explicit { begin: 1, end: 1 };
+                    let one = AxisGeometry::new(1, 2, 1, 1, pad1, false).unwrap();
+                    for shape in [
+                        PoolShape::new(3, 1, &[ax(rows), ax(w)]),
+                        PoolShape::new(2, 1, &[ax(5), ax(4), ax(w)]),
+                        PoolShape::new(2, 1, &[ax(5), one, ax(w)]),
+                    ] {
+                        if !shape.axes[2].interior().is_empty() {
+                            shapes.push((shape, (s, k, d, pad, ceil, w)));
                         }
                     }
+                }
+            }
+        }
+        shapes
+    }
+
+    /// Max and min of `input` over `shape`, whole and in three bands as a
+    /// stream is read, against [`naive_minmax`] bit for bit.
+    fn check_minmax<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
+        let bits = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
+        for max in [true, false] {
+            let want = naive_minmax(input, shape, max);
+            let mut got = vec![T::ZERO; shape.output_len()];
+            pool_minmax(input, shape, max, &mut got);
+            let what = format!("{what} max {max} {:?}", shape.axes.map(|g| g.input));
+            assert!(bits(&got) == bits(&want), "{what}");
+            let banded = in_bands(input, shape, T::ZERO, |rows, base, band, out| {
+                minmax_planes(rows, base, shape, band, max, out)
+            });
+            assert!(bits(&banded) == bits(&want), "banded {what}");
+        }
+    }
+
+    /// Max and min through [`FlatRows`] ([`flat_shapes`]) agree bit for bit
+    /// with [`naive_minmax`], for float32, float16 and int8. The float data
+    /// is only ±0 and two NaN payloads, where any other order of the cells
+    /// picks a different zero or NaN. The planes are also run in three bands
+    /// of rows, as a stream is.
+    #[test]
+    fn flat_rows_keep_window_order() {
+        fn check<T: Element>(values: [T; 4], name: &str) {
+            for (shape, (s, k, d, pad, ceil, w)) in flat_shapes() {
+                let flat = FlatRows::for_shape(&shape, T::ZERO, &FLAT_WINDOWS);
+                assert!(flat.is_some(), "{name} {s}/{k} d{d} pad {pad} w {w} takes the flat path");
+                if (s, k, pad, ceil, w) == (2, 3, 0, false, 256) {
+                    let o2 = shape.axes[2].output;
+                    let so = flat.as_ref().map_or(0, |f| f.stride_out);
+                    assert!((o2, so) == (127 - d + 1, 128), "{o2} outputs of {so}");
+                }
+                for salt in 0..6u64 {
+                    let input = picks(shape.input_len(), values, salt);
+                    let what =
+                        format!("{name} {s}/{k} d{d} pad {pad} ceil {ceil} w {w} salt {salt}");
+                    check_minmax(&input, &shape, &what);
                 }
             }
         }
@@ -2665,6 +2777,52 @@ mod tests {
         let h = half::f16::from_bits;
         check([h(0), h(0x8000), h(0x7E01), h(0xFE02)], "float16");
         check([3i8, -7, 127, -128], "int8");
+    }
+
+    /// float16 planes whose rows hold no NaN and no -0.0 are folded over
+    /// order keys as int16 ([`minmax_planes_f16`]), the others by the exact
+    /// step. Over [`flat_shapes`], values spread over every float16 but NaN
+    /// and -0.0 (infinities, subnormals and +0.0 included), and values next
+    /// to each other in the order, agree bit for bit with [`naive_minmax`];
+    /// so do the spread values with one map of ±0 only
+    /// (its planes exact, the maps around it keyed, so each folder keeps
+    /// rows across the other's planes) and with one NaN in the first map.
+    #[test]
+    fn float16_plain_planes_fold_order_keys() {
+        for (shape, (s, k, d, pad, ceil, w)) in flat_shapes() {
+            let n = shape.input_len();
+            let map = shape.map_len();
+            let plain: Vec<f16> = (0..n)
+                .map(|i| {
+                    let h = ((i as u64 + 7).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as u16;
+                    let odd = h & 0x7FFF > 0x7C00 || h == 0x8000;
+                    f16::from_bits(if odd { h & 0x7BFF } else { h })
+                })
+                .collect();
+            assert!(plain_f16(bytemuck::cast_slice(&plain)));
+            // Neighbours in the order (their bits one apart, both signs),
+            // subnormals, +0.0 and the infinities, so windows hold values
+            // a wrong key would order the other way.
+            const CLOSE: [u16; 11] =
+                [0xBC00, 0xBC01, 0xBC02, 0xBC03, 0x3C00, 0x3C01, 0x8001, 0x0001, 0, 0xFC00, 0x7C00];
+            let close: Vec<f16> = (0..n)
+                .map(|i| {
+                    let h = (i as u64 + 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
+                    f16::from_bits(CLOSE[h as usize % CLOSE.len()])
+                })
+                .collect();
+            let mut zeros = plain.clone();
+            let signs = picks(map, [f16::ZERO, f16::NEG_ZERO, f16::ZERO, f16::NEG_ZERO], 1);
+            zeros[map..2 * map].copy_from_slice(&signs);
+            assert!(!plain_f16(bytemuck::cast_slice(&zeros)));
+            let mut nan = plain.clone();
+            nan[map / 2] = f16::from_bits(0xFE03);
+            let inputs = [(plain, "plain"), (close, "close"), (zeros, "±0 map"), (nan, "NaN")];
+            for (input, kind) in inputs {
+                let what = format!("float16 {kind} {s}/{k} d{d} pad {pad} ceil {ceil} w {w}");
+                check_minmax(&input, &shape, &what);
+            }
+        }
     }
 
     /// Max and min of channels-last pixels of 16 channels and more (2-D
