@@ -269,9 +269,11 @@ pub fn minmax_planes<T: Element>(
 /// vector instructions (NaN tests, and a key that makes `-0.0` equal
 /// `+0.0`, for each operand).
 ///
-/// Where a plane's windows go through [`FlatRows`] and its input rows hold
-/// no NaN and no `-0.0`, the plane is folded over [`order_key`]s instead,
-/// as `int16`: one instruction per step. The keys order those values as
+/// Where a plane's input rows hold no NaN and no `-0.0`, the plane is
+/// folded over [`order_key`]s instead, as `int16`: one instruction per
+/// step. [`FlatRows`] key the rows as they reduce them; other plans
+/// (channels-last pixels, strided rows) fold a keyed copy of the plane's
+/// rows. The keys order those values as
 /// IEEE does, and equal keys are equal bits, so the first of equal values
 /// and the largest key are the same value: the result is the same bit for
 /// bit. Other planes (a NaN must win whatever its key, and `-0.0` tie with
@@ -292,21 +294,36 @@ fn minmax_planes_f16(
     let row_len = shape.row_len();
     let g0 = shape.axes[0];
     out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
-        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None),
-        |(keyed, exact), (k, plane)| {
+        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None, Vec::new()),
+        |(keyed, exact, keys), (k, plane)| {
             let p = start + k;
             // The rows plane `p`'s windows read.
             let (m, a) = (p / g0.output, p % g0.output);
             let taps = g0.taps(a);
             let first = m * g0.input + g0.cell(a, taps.start) - base;
             let last = m * g0.input + g0.cell(a, taps.end - 1) - base;
-            if keyed.flat.is_some() && plain_f16(&bits[first * row_len..(last + 1) * row_len]) {
+            let window_rows = &bits[first * row_len..(last + 1) * row_len];
+            if plain_f16(window_rows) {
                 let acc: &mut [i16] = bytemuck::cast_slice_mut(plane);
                 acc.fill(key_seed);
-                if max {
-                    keyed.fold_keyed(bits, base, p, acc, inlined!(|a: i16, b: i16| a.max(b)));
+                if keyed.flat.is_some() {
+                    // The flat rows key the rows as they reduce them.
+                    if max {
+                        keyed.fold_keyed(bits, base, p, acc, inlined!(|a: i16, b: i16| a.max(b)));
+                    } else {
+                        keyed.fold_keyed(bits, base, p, acc, inlined!(|a: i16, b: i16| a.min(b)));
+                    }
                 } else {
-                    keyed.fold_keyed(bits, base, p, acc, inlined!(|a: i16, b: i16| a.min(b)));
+                    // Other plans read the rows in place: fold keys of a
+                    // copy of the plane's rows (starting at global row
+                    // `base + first`).
+                    keys.resize(window_rows.len(), 0);
+                    order_keys(window_rows, keys);
+                    if max {
+                        keyed.fold_minmax(keys, base + first, p, acc, i16::max_step);
+                    } else {
+                        keyed.fold_minmax(keys, base + first, p, acc, i16::min_step);
+                    }
                 }
                 for v in acc {
                     *v = order_key(*v);
@@ -330,6 +347,15 @@ fn minmax_planes_f16(
 #[inline(always)]
 fn order_key(bits: i16) -> i16 {
     bits ^ ((bits >> 15) & 0x7FFF)
+}
+
+vectorised! {
+/// `keys[i] = order_key(bits[i])`.
+fn order_keys(bits: &[i16], keys: &mut [i16]) {
+    for (k, &b) in keys.iter_mut().zip(bits) {
+        *k = order_key(b);
+    }
+}
 }
 
 vectorised! {
@@ -2779,49 +2805,100 @@ mod tests {
         check([3i8, -7, 127, -128], "int8");
     }
 
+    /// float16 inputs of `n` values in maps of `map` for the order-key
+    /// tests: values spread over every float16 but NaN and -0.0
+    /// (infinities, subnormals and +0.0 included); values next to each
+    /// other in the order (bits one apart, both signs), so windows hold
+    /// values a wrong key would order the other way; the spread values
+    /// with the second map ±0 only (its planes exact, the maps around it
+    /// keyed, so each folder keeps rows across the other's planes); and
+    /// with one NaN in the first map.
+    fn float16_inputs(n: usize, map: usize) -> [(Vec<f16>, &'static str); 4] {
+        let hashed = |i: usize, salt: u64, shift: u32| {
+            (i as u64 + salt).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift
+        };
+        let plain: Vec<f16> = (0..n)
+            .map(|i| {
+                let h = hashed(i, 7, 48) as u16;
+                let odd = h & 0x7FFF > 0x7C00 || h == 0x8000;
+                f16::from_bits(if odd { h & 0x7BFF } else { h })
+            })
+            .collect();
+        assert!(plain_f16(bytemuck::cast_slice(&plain)));
+        const CLOSE: [u16; 11] =
+            [0xBC00, 0xBC01, 0xBC02, 0xBC03, 0x3C00, 0x3C01, 0x8001, 0x0001, 0, 0xFC00, 0x7C00];
+        let close = (0..n).map(|i| f16::from_bits(CLOSE[hashed(i, 3, 40) as usize % 11])).collect();
+        let mut zeros = plain.clone();
+        let signs = picks(map, [f16::ZERO, f16::NEG_ZERO, f16::ZERO, f16::NEG_ZERO], 1);
+        zeros[map..2 * map].copy_from_slice(&signs);
+        assert!(!plain_f16(bytemuck::cast_slice(&zeros)));
+        let mut nan = plain.clone();
+        nan[map / 2] = f16::from_bits(0xFE03);
+        [(plain, "plain"), (close, "close"), (zeros, "±0 map"), (nan, "NaN")]
+    }
+
     /// float16 planes whose rows hold no NaN and no -0.0 are folded over
     /// order keys as int16 ([`minmax_planes_f16`]), the others by the exact
-    /// step. Over [`flat_shapes`], values spread over every float16 but NaN
-    /// and -0.0 (infinities, subnormals and +0.0 included), and values next
-    /// to each other in the order, agree bit for bit with [`naive_minmax`];
-    /// so do the spread values with one map of ±0 only
-    /// (its planes exact, the maps around it keyed, so each folder keeps
-    /// rows across the other's planes) and with one NaN in the first map.
+    /// step. Through the flat rows ([`flat_shapes`]), [`float16_inputs`]
+    /// agree bit for bit with [`naive_minmax`], whole and in bands.
     #[test]
     fn float16_plain_planes_fold_order_keys() {
         for (shape, (s, k, d, pad, ceil, w)) in flat_shapes() {
-            let n = shape.input_len();
-            let map = shape.map_len();
-            let plain: Vec<f16> = (0..n)
-                .map(|i| {
-                    let h = ((i as u64 + 7).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as u16;
-                    let odd = h & 0x7FFF > 0x7C00 || h == 0x8000;
-                    f16::from_bits(if odd { h & 0x7BFF } else { h })
-                })
-                .collect();
-            assert!(plain_f16(bytemuck::cast_slice(&plain)));
-            // Neighbours in the order (their bits one apart, both signs),
-            // subnormals, +0.0 and the infinities, so windows hold values
-            // a wrong key would order the other way.
-            const CLOSE: [u16; 11] =
-                [0xBC00, 0xBC01, 0xBC02, 0xBC03, 0x3C00, 0x3C01, 0x8001, 0x0001, 0, 0xFC00, 0x7C00];
-            let close: Vec<f16> = (0..n)
-                .map(|i| {
-                    let h = (i as u64 + 3).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 40;
-                    f16::from_bits(CLOSE[h as usize % CLOSE.len()])
-                })
-                .collect();
-            let mut zeros = plain.clone();
-            let signs = picks(map, [f16::ZERO, f16::NEG_ZERO, f16::ZERO, f16::NEG_ZERO], 1);
-            zeros[map..2 * map].copy_from_slice(&signs);
-            assert!(!plain_f16(bytemuck::cast_slice(&zeros)));
-            let mut nan = plain.clone();
-            nan[map / 2] = f16::from_bits(0xFE03);
-            let inputs = [(plain, "plain"), (close, "close"), (zeros, "±0 map"), (nan, "NaN")];
-            for (input, kind) in inputs {
+            for (input, kind) in float16_inputs(shape.input_len(), shape.map_len()) {
                 let what = format!("float16 {kind} {s}/{k} d{d} pad {pad} ceil {ceil} w {w}");
                 check_minmax(&input, &shape, &what);
             }
+        }
+    }
+
+    /// As [`float16_plain_planes_fold_order_keys`], through the plans that
+    /// read rows in place (keyed copies of the plane's rows): channels-last
+    /// pixels of 1 to 70 channels (rows split into phases, folded by tap,
+    /// folded in place a block of channels at a time), 2-D and 3-D, with
+    /// windows the flat rows do not take, padding, dilation and ceil mode;
+    /// against [`naive_minmax`] run on each channel alone.
+    #[test]
+    fn float16_plain_planes_fold_order_keys_in_place() {
+        let windows =
+            [(1, 3, 1, 1, false), (2, 3, 1, 1, true), (3, 2, 2, 0, true), (2, 2, 1, 0, false)];
+        let mut in_place = 0;
+        for window in windows {
+            let ax = |l| window_axis(l, window);
+            for (inner, sides) in [(1, &[9, 11][..]), (3, &[7, 9]), (16, &[5, 4, 7]), (70, &[5, 7])]
+            {
+                let axes: Vec<AxisGeometry> = sides.iter().map(|&l| ax(l)).collect();
+                let shape = PoolShape::new(3, inner, &axes);
+                if FlatRows::<i16>::for_shape(&shape, 0, &FLAT_WINDOWS).is_some() {
+                    continue; // the test above's
+                }
+                in_place += usize::from(inner == 1);
+                for (input, kind) in float16_inputs(shape.input_len(), shape.map_len()) {
+                    let what = format!("float16 {kind} {window:?} inner {inner}");
+                    check_minmax_channels(&input, &shape, &what);
+                }
+            }
+        }
+        assert!(in_place > 0, "a one-channel map read in place");
+    }
+
+    /// Max and min of channels-last `input` over `shape` against
+    /// [`naive_minmax`] run on each channel alone, bit for bit.
+    fn check_minmax_channels<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
+        let bits = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
+        let inner = shape.inner;
+        let one = PoolShape { inner: 1, ..shape.clone() };
+        let channel =
+            |ch: usize| -> Vec<T> { input.iter().skip(ch).step_by(inner).copied().collect() };
+        for max in [true, false] {
+            let mut want = vec![T::ZERO; shape.output_len()];
+            for ch in 0..inner {
+                for (k, v) in naive_minmax(&channel(ch), &one, max).into_iter().enumerate() {
+                    want[k * inner + ch] = v;
+                }
+            }
+            let mut got = vec![T::ZERO; shape.output_len()];
+            pool_minmax(input, shape, max, &mut got);
+            assert!(bits(&got) == bits(&want), "{what} max {max}");
         }
     }
 
@@ -2837,7 +2914,6 @@ mod tests {
     #[test]
     fn channel_blocks_keep_window_order() {
         fn check<T: Element>(values: [T; 4], name: &str) {
-            let bits = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
             // (stride, kernel, dilation, pad, ceil)
             let windows = [
                 (2, 3, 1, 0, false),
@@ -2859,24 +2935,11 @@ mod tests {
                     let plan = RowPlan::new(&shape.axes[2], inner, size_of::<T>());
                     assert!(matches!(plan.kind, RowKind::Direct | RowKind::Contiguous));
                     let input = picks(shape.input_len(), values, 0);
-                    // Each channel as a map of its own.
-                    let one = PoolShape::new(2, 1, &axes);
-                    let channel = |ch: usize| -> Vec<T> {
-                        input.iter().skip(ch).step_by(inner).copied().collect()
-                    };
-                    for max in [true, false] {
-                        let mut want = vec![T::ZERO; shape.output_len()];
-                        for ch in 0..inner {
-                            let alone = naive_minmax(&channel(ch), &one, max);
-                            for (k, v) in alone.into_iter().enumerate() {
-                                want[k * inner + ch] = v;
-                            }
-                        }
-                        let mut got = vec![T::ZERO; shape.output_len()];
-                        pool_minmax(&input, &shape, max, &mut got);
-                        let what = format!("{name} {window:?} inner {inner} max {max}");
-                        assert!(bits(&got) == bits(&want), "{what}");
-                    }
+                    check_minmax_channels(
+                        &input,
+                        &shape,
+                        &format!("{name} {window:?} inner {inner}"),
+                    );
                 }
             }
         }
