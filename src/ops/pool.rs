@@ -2881,8 +2881,9 @@ mod tests {
         assert!(in_place > 0, "a one-channel map read in place");
     }
 
-    /// Max and min of channels-last `input` over `shape` against
-    /// [`naive_minmax`] run on each channel alone, bit for bit.
+    /// Max and min of channels-last `input` over `shape`, whole and in three
+    /// bands, against [`naive_minmax`] run on each channel alone, bit for
+    /// bit.
     fn check_minmax_channels<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
         let bits = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
         let inner = shape.inner;
@@ -2899,6 +2900,10 @@ mod tests {
             let mut got = vec![T::ZERO; shape.output_len()];
             pool_minmax(input, shape, max, &mut got);
             assert!(bits(&got) == bits(&want), "{what} max {max}");
+            let banded = in_bands(input, shape, T::ZERO, |rows, base, band, out| {
+                minmax_planes(rows, base, shape, band, max, out)
+            });
+            assert!(bits(&banded) == bits(&want), "banded {what} max {max}");
         }
     }
 
