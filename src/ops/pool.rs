@@ -2757,23 +2757,6 @@ mod tests {
         shapes
     }
 
-    /// Max and min of `input` over `shape`, whole and in three bands as a
-    /// stream is read, against [`naive_minmax`] bit for bit.
-    fn check_minmax<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
-        let bits = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
-        for max in [true, false] {
-            let want = naive_minmax(input, shape, max);
-            let mut got = vec![T::ZERO; shape.output_len()];
-            pool_minmax(input, shape, max, &mut got);
-            let what = format!("{what} max {max} {:?}", shape.axes.map(|g| g.input));
-            assert!(bits(&got) == bits(&want), "{what}");
-            let banded = in_bands(input, shape, T::ZERO, |rows, base, band, out| {
-                minmax_planes(rows, base, shape, band, max, out)
-            });
-            assert!(bits(&banded) == bits(&want), "banded {what}");
-        }
-    }
-
     /// Max and min through [`FlatRows`] ([`flat_shapes`]) agree bit for bit
     /// with [`naive_minmax`], for float32, float16 and int8. The float data
     /// is only ±0 and two NaN payloads, where any other order of the cells
@@ -2874,17 +2857,17 @@ mod tests {
                 in_place += usize::from(inner == 1);
                 for (input, kind) in float16_inputs(shape.input_len(), shape.map_len()) {
                     let what = format!("float16 {kind} {window:?} inner {inner}");
-                    check_minmax_channels(&input, &shape, &what);
+                    check_minmax(&input, &shape, &what);
                 }
             }
         }
         assert!(in_place > 0, "a one-channel map read in place");
     }
 
-    /// Max and min of channels-last `input` over `shape`, whole and in three
-    /// bands, against [`naive_minmax`] run on each channel alone, bit for
-    /// bit.
-    fn check_minmax_channels<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
+    /// Max and min of `input` over `shape`, whole and in three bands as a
+    /// stream is read, against [`naive_minmax`] run on each channel alone,
+    /// bit for bit.
+    fn check_minmax<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
         let bits = |v: &[T]| bytemuck::cast_slice::<T, u8>(v).to_vec();
         let inner = shape.inner;
         let one = PoolShape { inner: 1, ..shape.clone() };
@@ -2899,11 +2882,12 @@ mod tests {
             }
             let mut got = vec![T::ZERO; shape.output_len()];
             pool_minmax(input, shape, max, &mut got);
-            assert!(bits(&got) == bits(&want), "{what} max {max}");
+            let what = format!("{what} max {max} {:?}", shape.axes.map(|g| g.input));
+            assert!(bits(&got) == bits(&want), "{what}");
             let banded = in_bands(input, shape, T::ZERO, |rows, base, band, out| {
                 minmax_planes(rows, base, shape, band, max, out)
             });
-            assert!(bits(&banded) == bits(&want), "banded {what} max {max}");
+            assert!(bits(&banded) == bits(&want), "banded {what}");
         }
     }
 
@@ -2940,11 +2924,7 @@ mod tests {
                     let plan = RowPlan::new(&shape.axes[2], inner, size_of::<T>());
                     assert!(matches!(plan.kind, RowKind::Direct | RowKind::Contiguous));
                     let input = picks(shape.input_len(), values, 0);
-                    check_minmax_channels(
-                        &input,
-                        &shape,
-                        &format!("{name} {window:?} inner {inner}"),
-                    );
+                    check_minmax(&input, &shape, &format!("{name} {window:?} inner {inner}"));
                 }
             }
         }
