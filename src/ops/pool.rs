@@ -246,7 +246,7 @@ pub fn minmax_planes<T: Element>(
     if plane_len == 0 {
         return;
     }
-    if T::DTYPE == DType::F16 {
+    if T::DTYPE == DType::F16 && FlatRows::<i16>::for_shape(shape, 0, &FLAT_WINDOWS).is_some() {
         let (rows, out) = (bytemuck::cast_slice(rows), bytemuck::cast_slice_mut(out));
         return minmax_planes_f16(rows, base, shape, start, max, out);
     }
@@ -265,22 +265,23 @@ pub fn minmax_planes<T: Element>(
     );
 }
 
-/// [`minmax_planes`] for float16, whose max and min step costs a dozen
-/// vector instructions (NaN tests, and a key that makes `-0.0` equal
-/// `+0.0`, for each operand).
+/// [`minmax_planes`] for float16 windows that go through [`FlatRows`]. The
+/// float16 max and min step costs a dozen vector instructions (NaN tests,
+/// and a key that makes `-0.0` equal `+0.0`, for each operand).
 ///
-/// Where a plane's windows go through [`FlatRows`] and its input rows hold
-/// no NaN and no `-0.0`, the plane is folded over [`order_key`]s instead,
-/// as `int16`: one instruction per step, the rows keyed as the flat rows
-/// reduce them. Other plans read rows in place; folding a keyed copy of
-/// the plane's rows there was slower end to end (NHWC max 3x3/2 and 2x2/2
-/// over 256 channels, 0.83x and 0.86x: the copies of rows of 64K values
-/// leave the caches). The keys order those values as
-/// IEEE does, and equal keys are equal bits, so the first of equal values
-/// and the largest key are the same value: the result is the same bit for
-/// bit. Other planes (a NaN must win whatever its key, and `-0.0` tie with
+/// A plane whose input rows hold no NaN and no `-0.0` is folded over
+/// [`order_key`]s instead, as `int16`: one instruction per step, the rows
+/// keyed as the flat rows reduce them. The keys order those values as IEEE
+/// does, and equal keys are equal bits, so the first of equal values and
+/// the largest key are the same value: the result is the same bit for bit.
+/// Other planes (a NaN must win whatever its key, and `-0.0` tie with
 /// `+0.0` to the first in window order) take the exact step. Each kind has
 /// its own folder, so the rows one keeps for the next plane stay valid.
+///
+/// Plans that read rows in place keep the exact step: folding a keyed copy
+/// of the plane's rows there was slower end to end (NHWC max 3x3/2 and
+/// 2x2/2 over 256 channels, 0.83x and 0.86x: the copies of rows of 64K
+/// values leave the caches).
 fn minmax_planes_f16(
     rows: &[f16],
     base: usize,
@@ -296,21 +297,23 @@ fn minmax_planes_f16(
     let row_len = shape.row_len();
     let g0 = shape.axes[0];
     out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
-        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None),
-        |(keyed, exact), (k, plane)| {
+        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None, Vec::new()),
+        |(keyed, exact, keys), (k, plane)| {
             let p = start + k;
             // The rows plane `p`'s windows read.
             let (m, a) = (p / g0.output, p % g0.output);
             let taps = g0.taps(a);
             let first = m * g0.input + g0.cell(a, taps.start) - base;
             let last = m * g0.input + g0.cell(a, taps.end - 1) - base;
-            if keyed.flat.is_some() && plain_f16(&bits[first * row_len..(last + 1) * row_len]) {
+            if plain_f16(&bits[first * row_len..(last + 1) * row_len]) {
                 let acc: &mut [i16] = bytemuck::cast_slice_mut(plane);
                 acc.fill(key_seed);
                 if max {
-                    keyed.fold_keyed(bits, base, p, acc, inlined!(|a: i16, b: i16| a.max(b)));
+                    let f = inlined!(|a: i16, b: i16| a.max(b));
+                    keyed.fold_keyed(bits, base, p, acc, keys, f);
                 } else {
-                    keyed.fold_keyed(bits, base, p, acc, inlined!(|a: i16, b: i16| a.min(b)));
+                    let f = inlined!(|a: i16, b: i16| a.min(b));
+                    keyed.fold_keyed(bits, base, p, acc, keys, f);
                 }
                 for v in acc {
                     *v = order_key(*v);
@@ -1218,8 +1221,6 @@ struct Folder<'s, T, A> {
     scratch: Vec<T>,
     cache: Option<RowCache<A>>,
     flat: Option<FlatRows<A>>,
-    /// Input rows mapped to [`order_key`]s ([`Folder::fold_keyed`]).
-    keys: Vec<A>,
 }
 
 impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
@@ -1232,7 +1233,7 @@ impl<'s, T: Element, A: Copy> Folder<'s, T, A> {
         let flat = if cache { FlatRows::for_shape(shape, seed, &FLAT_WINDOWS) } else { None };
         let cache =
             if cache && flat.is_none() { RowCache::for_shape(shape, plan, seed) } else { None };
-        Folder { shape, plan, scratch: Vec::new(), cache, flat, keys: Vec::new() }
+        Folder { shape, plan, scratch: Vec::new(), cache, flat }
     }
 
     /// Folds every window of output plane `p` into `acc` (`O1·O2·inner`
@@ -1299,7 +1300,8 @@ impl<T: Element> Folder<'_, T, T> {
 
 impl Folder<'_, i16, i16> {
     /// [`Folder::fold_minmax`] through the flat rows of float16 `bits`
-    /// mapped to [`order_key`]s as they are reduced; `acc` holds keys.
+    /// mapped to [`order_key`]s (in `keys`) as they are reduced; `acc`
+    /// holds keys.
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn fold_keyed(
         &mut self,
@@ -1307,11 +1309,12 @@ impl Folder<'_, i16, i16> {
         base: usize,
         p: usize,
         acc: &mut [i16],
+        keys: &mut Vec<i16>,
         f: impl Fn(i16, i16) -> i16 + Copy,
     ) {
         let flat = self.flat.as_mut().expect("keyed planes go through flat rows");
         let window = flat.window;
-        let (pairs, keys) = (&mut self.scratch, &mut self.keys);
+        let pairs = &mut self.scratch;
         let fill = inlined!(|flat: &mut FlatRows<i16>, lo, hi| {
             let run = inlined!(|src: &[i16], dst: &mut [i16]| {
                 keys.resize(src.len(), 0);

@@ -7,7 +7,8 @@
 //! `k · ln 2 + ln c + ln(1 + r)` with `c` the centre of one of 128 pieces
 //! of `z`'s range and `r = (z - c) / c` below 2^-7.9 (`z - c` is exact, so
 //! `r` has a relative error of an ulp or two, with or without fused
-//! multiply-adds), so a short polynomial serves; `exp(y)` is `2^(j/128) · 2^e · exp(r)` with `|r| ≤ ln 2 / 256`.
+//! multiply-adds), so a short polynomial serves; `exp(y)` is
+//! `2^(j/128) · 2^e · exp(r)` with `|r| ≤ ln 2 / 256`.
 //! No division, no branch: a loop of it vectorises, with the table reads
 //! as element loads. Its relative error is a few units in the last place
 //! of an f64 times `|p · ln x|` (about 1e-13 at worst over the range it is
