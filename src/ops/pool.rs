@@ -1389,6 +1389,11 @@ fn fold_plane<T: Element, A: Copy>(
 /// Rows of at most [`SHORT_ROW`] bytes of outputs (3-D maps) take up to
 /// four input rows per pass: there the loop set-up costs more than the
 /// data (NCDHW 40x40x40 avg 3x3x3/2 2.9 -> 3.6 GB/s, 2x2x2/2 6.0 -> 6.3).
+/// So do [`RowKind::Direct`] plans (channels-last pixels folded in
+/// place), whatever the row's length: a block of a pixel's channels then
+/// stays in registers over four rows of the window, where one row per pass
+/// loaded and stored it once per row and paid the per-pixel loop once per
+/// row (int8 NHWC, 64 channels, whose rows of outputs fit the cache).
 /// Only taps `taps0` of axis 0 are folded.
 #[allow(clippy::too_many_arguments)]
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -1405,7 +1410,7 @@ fn fold_output_row<T: Element, A: Copy>(
     let [g0, g1, g2] = shape.axes;
     let row_len = g2.input * shape.inner;
     let bytes = size_of_val(out_row);
-    let per_pass = if bytes <= SHORT_ROW {
+    let per_pass = if bytes <= SHORT_ROW || matches!(plan.kind, RowKind::Direct) {
         4
     } else if bytes <= ROW_IN_CACHE {
         1
