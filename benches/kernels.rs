@@ -176,6 +176,8 @@ fn kernels(c: &mut Criterion) {
     bench_pool::<f16>(c, "f16", &all[..6], &["max"]);
     // Widened to float32 rows once (channels-first) or folded in place.
     bench_pool::<f16>(c, "f16", &all[..6], &["avg"]);
+    // Through the row cache (rows reduced once, then merged).
+    bench_pool::<f16>(c, "f16", &[&CASES[8]], &["max"]);
     let dilated = [&CASES[10]];
     bench_pool::<f32>(c, "f32", &dilated, &["avg", "lp", "lp1.5"]);
     bench_pool::<f16>(c, "f16", &dilated, &["avg"]);

@@ -246,7 +246,7 @@ pub fn minmax_planes<T: Element>(
     if plane_len == 0 {
         return;
     }
-    if T::DTYPE == DType::F16 && FlatRows::<i16>::for_shape(shape, 0, &FLAT_WINDOWS).is_some() {
+    if T::DTYPE == DType::F16 {
         let (rows, out) = (bytemuck::cast_slice(rows), bytemuck::cast_slice_mut(out));
         return minmax_planes_f16(rows, base, shape, start, max, out);
     }
@@ -265,21 +265,22 @@ pub fn minmax_planes<T: Element>(
     );
 }
 
-/// [`minmax_planes`] for float16 windows that go through [`FlatRows`]. The
-/// float16 max and min step costs a dozen vector instructions (NaN tests,
-/// and a key that makes `-0.0` equal `+0.0`, for each operand).
+/// [`minmax_planes`] for float16. The float16 max and min step costs a
+/// dozen vector instructions (NaN tests, and a key that makes `-0.0`
+/// equal `+0.0`, for each operand).
 ///
 /// A plane whose input rows hold no NaN and no `-0.0` is folded over
-/// [`order_key`]s instead, as `int16`: one instruction per step, the rows
-/// keyed as the flat rows reduce them. The keys order those values as IEEE
-/// does, and equal keys are equal bits, so the first of equal values and
-/// the largest key are the same value: the result is the same bit for bit.
-/// Other planes (a NaN must win whatever its key, and `-0.0` tie with
-/// `+0.0` to the first in window order) take the exact step. Each kind has
-/// its own folder, so the rows one keeps for the next plane stay valid.
+/// [`order_key`]s instead, as `int16`: the step is one instruction, and
+/// each value read is keyed on the way in ([`Folder::fold_keyed`]; three
+/// more). The keys order those values as IEEE does, and equal keys are
+/// equal bits, so the first of equal values and the largest key are the
+/// same value: the result is the same bit for bit. Other planes (a NaN
+/// must win whatever its key, and `-0.0` tie with `+0.0` to the first in
+/// window order) take the exact step. Each kind has its own folder, so the
+/// rows one keeps for the next plane stay valid.
 ///
-/// Plans that read rows in place keep the exact step: folding a keyed copy
-/// of the plane's rows there was slower end to end (NHWC max 3x3/2 and
+/// Plans that read rows in place key values as they fold them: a keyed
+/// copy of the plane's rows was slower end to end (NHWC max 3x3/2 and
 /// 2x2/2 over 256 channels, 0.83x and 0.86x: the copies of rows of 64K
 /// values leave the caches).
 fn minmax_planes_f16(
@@ -1290,7 +1291,7 @@ impl<T: Element> Folder<'_, T, T> {
                     self.plan,
                     &mut self.scratch,
                     cache,
-                    f,
+                    (f, f),
                 ),
                 None => self.fold(rows, base, p, acc, f),
             },
@@ -1299,9 +1300,12 @@ impl<T: Element> Folder<'_, T, T> {
 }
 
 impl Folder<'_, i16, i16> {
-    /// [`Folder::fold_minmax`] through the flat rows of float16 `bits`
-    /// mapped to [`order_key`]s (in `keys`) as they are reduced; `acc`
-    /// holds keys.
+    /// [`Folder::fold_minmax`] of float16 `bits` mapped to
+    /// [`order_key`]s as they are read; `acc` holds keys and `f` folds
+    /// keys. The flat rows key a run of input (into `keys`) before they
+    /// reduce it; the row cache keys the rows it reduces and merges
+    /// reduced rows, keys already, by `f` itself; the other plans key each
+    /// value as they fold it in.
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn fold_keyed(
         &mut self,
@@ -1312,7 +1316,23 @@ impl Folder<'_, i16, i16> {
         keys: &mut Vec<i16>,
         f: impl Fn(i16, i16) -> i16 + Copy,
     ) {
-        let flat = self.flat.as_mut().expect("keyed planes go through flat rows");
+        let step = inlined!(|a: i16, b: i16| f(a, order_key(b)));
+        let Some(flat) = &mut self.flat else {
+            return match &mut self.cache {
+                Some(cache) => fold_plane_cached(
+                    bits,
+                    base,
+                    p,
+                    acc,
+                    self.shape,
+                    self.plan,
+                    &mut self.scratch,
+                    cache,
+                    (step, f),
+                ),
+                None => self.fold(bits, base, p, acc, step),
+            };
+        };
         let window = flat.window;
         let pairs = &mut self.scratch;
         let fill = inlined!(|flat: &mut FlatRows<i16>, lo, hi| {
@@ -1324,7 +1344,6 @@ impl Folder<'_, i16, i16> {
                 reduce_run(keys, dst, window, pairs, f)
             });
             let start = inlined!(|b: i16| order_key(b));
-            let step = inlined!(|a: i16, b: i16| f(a, order_key(b)));
             flat.fill(bits, base, lo, hi, self.shape, run, (start, step));
         });
         fold_plane_flat(bits, base, p, acc, self.shape, flat, fill, f)
@@ -1740,18 +1759,20 @@ vectorised! {
 /// [`fold_plane`] through a [`RowCache`], for max and min: for each
 /// output row of plane `p`, reduce the input rows of its window along the
 /// last axis (once per row while the cache holds it), then merge them in
-/// window order.
+/// window order. `f` folds an input value into a reduced row and `merge`
+/// one reduced row into another: the same step but for the float16 order
+/// keys, whose input is keyed as it is read ([`Folder::fold_keyed`]).
 #[allow(clippy::too_many_arguments)]
-fn fold_plane_cached<T: Element>(
+fn fold_plane_cached<T: Element, A: Copy>(
     rows: &[T],
     base: usize,
     p: usize,
-    acc: &mut [T],
+    acc: &mut [A],
     shape: &PoolShape,
     plan: &RowPlan,
     scratch: &mut Vec<T>,
-    cache: &mut RowCache<T>,
-    f: impl Fn(T, T) -> T + Copy,
+    cache: &mut RowCache<A>,
+    (f, merge): (impl Fn(A, T) -> A + Copy, impl Fn(A, A) -> A + Copy),
 ) {
     let [g0, g1, g2] = shape.axes;
     let (m, a) = (p / g0.output, p % g0.output);
@@ -1779,9 +1800,9 @@ fn fold_plane_cached<T: Element>(
         let part = |slot: usize| &cache.data[slot * out_row_len..][..out_row_len];
         for group in cache.order.chunks(3) {
             match *group {
-                [x] => pass1(out_row, part(x), f),
-                [x, y] => pass2(out_row, part(x), part(y), f),
-                [x, y, z] => pass3(out_row, part(x), part(y), part(z), f),
+                [x] => pass1(out_row, part(x), merge),
+                [x, y] => pass2(out_row, part(x), part(y), merge),
+                [x, y, z] => pass3(out_row, part(x), part(y), part(z), merge),
                 _ => unreachable!("chunks of at most three"),
             }
         }
@@ -2820,17 +2841,18 @@ mod tests {
         }
     }
 
-    /// [`float16_inputs`] through the plans that read rows in place (the
-    /// exact step; planes there are not keyed): channels-last
-    /// pixels of 1 to 70 channels (rows split into phases, folded by tap,
-    /// folded in place a block of channels at a time), 2-D and 3-D, with
-    /// windows the flat rows do not take, padding, dilation and ceil mode;
-    /// against [`naive_minmax`] run on each channel alone.
+    /// [`float16_inputs`] through the plans that read rows in place, keyed
+    /// as they are read, and the row cache, which keys the rows it reduces
+    /// and merges keys: channels-last pixels of 1 to 70 channels (rows
+    /// split into phases, folded by tap, folded in place a block of
+    /// channels at a time), 2-D and 3-D, with windows the flat rows do not
+    /// take, padding, dilation and ceil mode; against [`naive_minmax`] run
+    /// on each channel alone.
     #[test]
     fn float16_in_place_plans_keep_window_order() {
         let windows =
             [(1, 3, 1, 1, false), (2, 3, 1, 1, true), (3, 2, 2, 0, true), (2, 2, 1, 0, false)];
-        let mut in_place = 0;
+        let (mut in_place, mut cached, mut direct) = (0, 0, 0);
         for window in windows {
             let ax = |l| window_axis(l, window);
             for (inner, sides) in [(1, &[9, 11][..]), (3, &[7, 9]), (16, &[5, 4, 7]), (70, &[5, 7])]
@@ -2841,6 +2863,9 @@ mod tests {
                     continue; // the test above's
                 }
                 in_place += usize::from(inner == 1);
+                let plan = RowPlan::new(&shape.axes[2], inner, 2);
+                cached += usize::from(RowCache::<i16>::for_shape(&shape, &plan, 0).is_some());
+                direct += usize::from(matches!(plan.kind, RowKind::Direct));
                 for (input, kind) in float16_inputs(shape.input_len(), shape.map_len()) {
                     let what = format!("float16 {kind} {window:?} inner {inner}");
                     check_minmax(&input, &shape, &what);
@@ -2848,6 +2873,7 @@ mod tests {
             }
         }
         assert!(in_place > 0, "a one-channel map read in place");
+        assert!(cached > 0 && direct > 0, "{cached} shapes cached, {direct} direct");
     }
 
     /// Max and min of `input` over `shape`, whole and in three bands as a
