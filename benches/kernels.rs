@@ -176,6 +176,9 @@ fn kernels(c: &mut Criterion) {
     bench_pool::<f16>(c, "f16", &all[..6], &["max"]);
     // Widened to float32 rows once (channels-first) or folded in place.
     bench_pool::<f16>(c, "f16", &all[..6], &["avg"]);
+    // Powers read from a table of every float16's (or int8's).
+    bench_pool::<f16>(c, "f16", &all[..6], &["lp1.5"]);
+    bench_pool::<i8>(c, "i8", &basic, &["lp1.5"]);
     // Through the row cache (rows reduced once, then merged).
     bench_pool::<f16>(c, "f16", &[&CASES[8]], &["max"]);
     let dilated = [&CASES[10]];

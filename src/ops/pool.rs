@@ -463,10 +463,15 @@ pub fn mean_planes<T: Element>(
         // than raise every tap (2.25 times per cell at 3x3/2).
         let add = inlined!(|s: f64, y: f64| s + y);
         let parts = (rows, base, shape, start);
-        if fast_pow_for(norm, size_of::<T::Mean>()) {
+        let fast = fast_pow_for(norm, size_of::<T::Mean>());
+        let power = |x: T| x.to_f64().abs().powf(norm);
+        if table_pays::<T>(rows.len()) {
+            let table =
+                if fast { power_table::<T>(Powers(norm)) } else { power_table(Each(power)) };
+            mean_planes_wide(parts, out, wide, Table(&table), add, finish);
+        } else if fast {
             mean_planes_wide(parts, out, wide, Powers(norm), add, finish);
         } else {
-            let power = |x: T| x.to_f64().abs().powf(norm);
             mean_planes_wide(parts, out, wide, Each(power), add, finish);
         }
         return;
@@ -912,6 +917,60 @@ impl<T: Element> MapRow<T, f64> for Powers {
 
     fn map_row(&self, src: &[T], dst: &mut [f64]) {
         super::pow::powers(src, dst, self.0);
+    }
+}
+
+/// Whether `values` cells of a 1- or 2-byte `T` are raised to a power
+/// sooner through a [`Table`] of the power of every value of `T` (256 or
+/// 65536 of them) than one by one: four cells per entry or more.
+fn table_pays<T: Element>(values: usize) -> bool {
+    size_of::<T>() <= 2 && values / 4 >= 1 << (8 * size_of::<T>())
+}
+
+/// `map` of every value of a 1- or 2-byte `T`, indexed by its bits.
+fn power_table<T: Element>(map: impl MapRow<T, f64>) -> Vec<f64> {
+    let all: Vec<T> = match size_of::<T>() {
+        1 => (0..=u8::MAX).map(|b| bytemuck::pod_read_unaligned(&[b])).collect(),
+        2 => (0..=u16::MAX).map(|b| bytemuck::pod_read_unaligned(&b.to_ne_bytes())).collect(),
+        n => unreachable!("tables are for 1- and 2-byte types, not {n}"),
+    };
+    let mut table = vec![0.0; all.len()];
+    map.map_row(&all, &mut table);
+    table
+}
+
+/// A map of 1- and 2-byte values read from a table ([`power_table`]) of
+/// its value for each: the same bits as the map it was made by, and for
+/// powers much sooner. float16 Lp with a fractional `p` spends nearly all
+/// its time in [`super::pow::powers`] (3.5 ns per value), and integers of
+/// up to 16 bits in libm's `powf` (20 ns); a read of the table costs about
+/// a nanosecond in a standalone model (random values, so the reads spread
+/// over the whole table, which stays in the second-level cache).
+#[derive(Clone, Copy)]
+struct Table<'a>(&'a [f64]);
+
+impl<T: Element> MapRow<T, f64> for Table<'_> {
+    fn map(&self, x: T) -> f64 {
+        match *bytemuck::bytes_of(&x) {
+            [b] => self.0[usize::from(b)],
+            [b0, b1] => self.0[usize::from(u16::from_ne_bytes([b0, b1]))],
+            _ => unreachable!("tables are for 1- and 2-byte types"),
+        }
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn map_row(&self, src: &[T], dst: &mut [f64]) {
+        // Arrays of the table's length, so the reads need no bounds check.
+        if let Ok(table) = <&[f64; 256]>::try_from(self.0) {
+            for (d, &b) in dst.iter_mut().zip(bytemuck::cast_slice::<T, u8>(src)) {
+                *d = table[usize::from(b)];
+            }
+        } else {
+            let table: &[f64; 65536] = self.0.try_into().expect("a table of 2-byte values");
+            for (d, &b) in dst.iter_mut().zip(bytemuck::cast_slice::<T, u16>(src)) {
+                *d = table[usize::from(b)];
+            }
+        }
     }
 }
 
@@ -3391,6 +3450,87 @@ mod tests {
         let shape = too_large_to_cache();
         assert!(WideRows::<f64>::for_shape(&shape).is_none());
         check(&data(shape.input_len()), &shape, 1.5, "uncached");
+    }
+
+    /// Lp with a fractional power over enough cells of a 1- or 2-byte type
+    /// ([`table_pays`]) raises through a [`Table`]: every entry is the
+    /// power of its value (float16 within two f64 ulps of [`pow`], whose
+    /// row form may fuse multiply-adds; libm's `powf`, exactly, where
+    /// outputs are float64 or `p` is out of `pow`'s range), and pooling
+    /// gives what raising each tap gives, bit for bit.
+    #[test]
+    fn small_types_raise_through_a_table() {
+        fn entries<T: Element>(p: f64) {
+            let fast = fast_pow_for(p, size_of::<T::Mean>());
+            let table = if fast {
+                power_table::<T>(Powers(p))
+            } else {
+                power_table::<T>(Each(|x: T| x.to_f64().abs().powf(p)))
+            };
+            assert_eq!(table.len(), 1 << (8 * size_of::<T>()));
+            for (bits, &got) in table.iter().enumerate() {
+                let x: T = match size_of::<T>() {
+                    1 => bytemuck::pod_read_unaligned(&[bits as u8]),
+                    _ => bytemuck::pod_read_unaligned(&(bits as u16).to_ne_bytes()),
+                };
+                let x = x.to_f64().abs();
+                let want = if fast { pow(x, p) } else { x.powf(p) };
+                let close = if fast {
+                    got == want || (got - want).abs() <= 2.0 * f64::EPSILON * want
+                } else {
+                    got.to_bits() == want.to_bits()
+                };
+                assert!(close || (got.is_nan() && want.is_nan()), "{x}^{p}: {got} vs {want}");
+            }
+        }
+        fn pooled<T: Element>(input: &[T], shape: &PoolShape, p: f64, what: &str) {
+            assert!(table_pays::<T>(input.len()), "{what} takes the table");
+            let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
+            pool_mean(input, shape, Mode::Lp { p }, &mut got);
+            let raise = if fast_pow_for(p, size_of::<T::Mean>()) { pow } else { f64::powf };
+            let want = naive_mean_with(input, shape, Mode::Lp { p }, raise);
+            for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                let w = <T::Mean as Element>::from_f64(w);
+                let same =
+                    (g.is_nan() && w.is_nan()) || bytemuck::bytes_of(&g) == bytemuck::bytes_of(&w);
+                assert!(same, "{what} p {p} at {at}: {g:?} vs {w:?}");
+            }
+        }
+        for p in [0.5, 1.5, 100.0] {
+            entries::<f16>(p);
+            entries::<i16>(p);
+            entries::<u16>(p);
+            entries::<i8>(p);
+            entries::<u8>(p);
+        }
+        let hashed = |i: usize| ((i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as u16;
+        for window in [(2, 2, 1, 0, false), (2, 3, 1, 1, true)] {
+            let ax = |l| window_axis(l, window);
+            // Channels-first and -last; float16 and int16 over every bit
+            // pattern (NaN, infinities, subnormals, -0.0 among them).
+            for shape in [
+                PoolShape::new(2, 1, &[ax(365), ax(365)]),
+                PoolShape::new(1, 20, &[ax(115), ax(115)]),
+            ] {
+                let what = what_shape(&shape, window);
+                let n = shape.input_len();
+                let halves: Vec<f16> = (0..n).map(|i| f16::from_bits(hashed(i))).collect();
+                let ints: Vec<i16> = (0..n).map(|i| hashed(i) as i16).collect();
+                for p in [0.5, 1.5, 100.0] {
+                    pooled(&halves, &shape, p, &what);
+                    pooled(&ints, &shape, p, &what);
+                }
+            }
+            let shape = PoolShape::new(2, 3, &[ax(17), ax(19)]);
+            let what = what_shape(&shape, window);
+            let n = shape.input_len();
+            let bytes: Vec<u8> = (0..n).map(|i| hashed(i) as u8).collect();
+            let signed: Vec<i8> = bytes.iter().map(|&b| b as i8).collect();
+            for p in [0.5, 1.5, 100.0] {
+                pooled(&bytes, &shape, p, &what);
+                pooled(&signed, &shape, p, &what);
+            }
+        }
     }
 
     /// The vectorised max kernel against the per-output argmax kernel (a
