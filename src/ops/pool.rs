@@ -246,11 +246,14 @@ pub fn minmax_planes<T: Element>(
     if plane_len == 0 {
         return;
     }
-    if T::DTYPE == DType::F16 {
+    let plan = RowPlan::new(&shape.axes[2], shape.inner, size_of::<T>());
+    if T::DTYPE == DType::F16
+        && (FlatRows::<i16>::for_shape(shape, 0, &FLAT_WINDOWS).is_some()
+            || RowCache::<i16>::for_shape(shape, &plan, 0).is_some())
+    {
         let (rows, out) = (bytemuck::cast_slice(rows), bytemuck::cast_slice_mut(out));
         return minmax_planes_f16(rows, base, shape, start, max, out);
     }
-    let plan = RowPlan::new(&shape.axes[2], shape.inner, size_of::<T>());
     let seed = if max { T::LOWEST } else { T::HIGHEST };
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
         || Folder::new(shape, &plan, seed, true),
@@ -265,9 +268,10 @@ pub fn minmax_planes<T: Element>(
     );
 }
 
-/// [`minmax_planes`] for float16. The float16 max and min step costs a
-/// dozen vector instructions (NaN tests, and a key that makes `-0.0`
-/// equal `+0.0`, for each operand).
+/// [`minmax_planes`] for float16 windows that go through [`FlatRows`] or
+/// the [`RowCache`]. The float16 max and min step costs a dozen vector
+/// instructions (NaN tests, and a key that makes `-0.0` equal `+0.0`, for
+/// each operand).
 ///
 /// A plane whose input rows hold no NaN and no `-0.0` is folded over
 /// [`order_key`]s instead, as `int16`: the step is one instruction, and
@@ -277,12 +281,14 @@ pub fn minmax_planes<T: Element>(
 /// same value: the result is the same bit for bit. Other planes (a NaN
 /// must win whatever its key, and `-0.0` tie with `+0.0` to the first in
 /// window order) take the exact step. Each kind has its own folder, so the
-/// rows one keeps for the next plane stay valid.
+/// rows one keeps for the next plane stay valid. Through the row cache,
+/// NCHW max 3x3/1 with dilation 2 ran 1.25x faster keyed (criterion).
 ///
-/// Plans that read rows in place key values as they fold them: a keyed
-/// copy of the plane's rows was slower end to end (NHWC max 3x3/2 and
-/// 2x2/2 over 256 channels, 0.83x and 0.86x: the copies of rows of 64K
-/// values leave the caches).
+/// Plans that read rows in place keep the exact step: keying each value
+/// as they read it was no faster (criterion, NHWC and HWC max 2x2/2 and
+/// 3x3/2 over 64 channels, the same or up to 0.9x: the scan of the rows
+/// costs what the cheaper step saves), and a keyed copy of the plane's
+/// rows was slower end to end (NHWC over 256 channels, 0.83x-0.86x).
 fn minmax_planes_f16(
     rows: &[f16],
     base: usize,
@@ -1360,11 +1366,11 @@ impl<T: Element> Folder<'_, T, T> {
 
 impl Folder<'_, i16, i16> {
     /// [`Folder::fold_minmax`] of float16 `bits` mapped to
-    /// [`order_key`]s as they are read; `acc` holds keys and `f` folds
-    /// keys. The flat rows key a run of input (into `keys`) before they
-    /// reduce it; the row cache keys the rows it reduces and merges
-    /// reduced rows, keys already, by `f` itself; the other plans key each
-    /// value as they fold it in.
+    /// [`order_key`]s as they are read, through the flat rows or the row
+    /// cache; `acc` holds keys and `f` folds keys. The flat rows key a run
+    /// of input (into `keys`) before they reduce it; the row cache keys the
+    /// rows it reduces and merges reduced rows, keys already, by `f`
+    /// itself.
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn fold_keyed(
         &mut self,
@@ -1377,20 +1383,10 @@ impl Folder<'_, i16, i16> {
     ) {
         let step = inlined!(|a: i16, b: i16| f(a, order_key(b)));
         let Some(flat) = &mut self.flat else {
-            return match &mut self.cache {
-                Some(cache) => fold_plane_cached(
-                    bits,
-                    base,
-                    p,
-                    acc,
-                    self.shape,
-                    self.plan,
-                    &mut self.scratch,
-                    cache,
-                    (step, f),
-                ),
-                None => self.fold(bits, base, p, acc, step),
-            };
+            let cache =
+                self.cache.as_mut().expect("keyed planes go through flat rows or the cache");
+            let (shape, plan, scratch) = (self.shape, self.plan, &mut self.scratch);
+            return fold_plane_cached(bits, base, p, acc, shape, plan, scratch, cache, (step, f));
         };
         let window = flat.window;
         let pairs = &mut self.scratch;
@@ -2900,9 +2896,9 @@ mod tests {
         }
     }
 
-    /// [`float16_inputs`] through the plans that read rows in place, keyed
-    /// as they are read, and the row cache, which keys the rows it reduces
-    /// and merges keys: channels-last pixels of 1 to 70 channels (rows
+    /// [`float16_inputs`] through the row cache, which keys the rows it
+    /// reduces and merges keys, and the plans that read rows in place (the
+    /// exact step): channels-last pixels of 1 to 70 channels (rows
     /// split into phases, folded by tap, folded in place a block of
     /// channels at a time), 2-D and 3-D, with windows the flat rows do not
     /// take, padding, dilation and ceil mode; against [`naive_minmax`] run
