@@ -350,9 +350,18 @@ vectorised! {
 /// Whether the float16 `bits` hold no NaN and no `-0.0` (see
 /// [`minmax_planes_f16`]).
 fn plain_f16(bits: &[i16]) -> bool {
-    // In blocks, so a loop without an early exit vectorises.
+    // In blocks, so a loop without an early exit vectorises. The largest
+    // magnitude, with `-0.0` counted as 0x8000, is past infinity's
+    // (0x7C00) if and only if the block holds a NaN or a `-0.0`: one max
+    // per value, where or-ing two compares cost 1.75x as long (a
+    // standalone model over 724 values in cache: 0.035 against 0.062 ns
+    // per value).
     bits.chunks(512).all(|block| {
-        !block.iter().fold(false, |odd, &b| odd | ((b & 0x7FFF) > 0x7C00) | (b == i16::MIN))
+        let top = block.iter().fold(0u16, |top, &b| {
+            let b = b as u16;
+            top.max(b & 0x7FFF).max(u16::from(b == 0x8000) << 15)
+        });
+        top <= 0x7C00
     })
 }
 }
@@ -2880,6 +2889,25 @@ mod tests {
         let mut nan = plain.clone();
         nan[map / 2] = f16::from_bits(0xFE03);
         [(plain, "plain"), (close, "close"), (zeros, "±0 map"), (nan, "NaN")]
+    }
+
+    /// [`plain_f16`] finds every NaN and `-0.0`, and nothing else: each
+    /// float16 bit pattern in turn among plain values (+inf, the largest
+    /// and smallest finite values, ±subnormals, +0.0), at each end of a
+    /// block and past the first block.
+    #[test]
+    fn plain_f16_finds_nan_and_negative_zero() {
+        let plain = [0x7C00u16, 0x7BFF, 0xFBFF, 0x0001, 0x8001, 0, 0xFC00, 0x3C00];
+        let base: Vec<i16> = (0..1100).map(|i| plain[i % plain.len()] as i16).collect();
+        assert!(plain_f16(&base));
+        for bits in 0..=u16::MAX {
+            let odd = f16::from_bits(bits).is_nan() || bits == 0x8000;
+            for at in [0, 511, 512, 1099] {
+                let mut block = base.clone();
+                block[at] = bits as i16;
+                assert_eq!(plain_f16(&block), !odd, "{bits:#06x} at {at}");
+            }
+        }
     }
 
     /// float16 planes whose rows hold no NaN and no -0.0 are folded over
