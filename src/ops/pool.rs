@@ -3412,6 +3412,22 @@ mod tests {
         check(&bytes, shape, what);
     }
 
+    /// Lp pooling of `input` with power `p`, bit for bit against
+    /// [`naive_mean_with`] raising each tap by [`pow`] (or `powf` where
+    /// cnnops uses it), NaN for NaN.
+    fn check_lp<T: Element>(input: &[T], shape: &PoolShape, p: f64, what: &str) {
+        let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
+        pool_mean(input, shape, Mode::Lp { p }, &mut got);
+        let raise = if fast_pow_for(p, size_of::<T::Mean>()) { pow } else { f64::powf };
+        let want = naive_mean_with(input, shape, Mode::Lp { p }, raise);
+        for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
+            let w = <T::Mean as Element>::from_f64(w);
+            let same =
+                (g.is_nan() && w.is_nan()) || bytemuck::bytes_of(&g) == bytemuck::bytes_of(&w);
+            assert!(same, "{what} p {p} at {at}: {g:?} vs {w:?}");
+        }
+    }
+
     /// Norms other than 1 to 4 raise each input row once into [`WideRows`]
     /// and sum the powered rows. Against [`naive_mean_with`] raising every
     /// tap where it is summed, with the same `pow` (float32 and float16
@@ -3423,18 +3439,6 @@ mod tests {
     /// cache, which raises every tap instead.
     #[test]
     fn powered_rows_match_raising_every_tap() {
-        fn check<T: Element>(input: &[T], shape: &PoolShape, p: f64, what: &str) {
-            let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
-            pool_mean(input, shape, Mode::Lp { p }, &mut got);
-            let raise = if fast_pow_for(p, size_of::<T::Mean>()) { pow } else { f64::powf };
-            let want = naive_mean_with(input, shape, Mode::Lp { p }, raise);
-            for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
-                let w = <T::Mean as Element>::from_f64(w);
-                let same =
-                    (g.is_nan() && w.is_nan()) || bytemuck::bytes_of(&g) == bytemuck::bytes_of(&w);
-                assert!(same, "{what} p {p} at {at}: {g:?} vs {w:?}");
-            }
-        }
         let values = [1e30f32, -1e30, 1.0, -0.0, 3.5e-20, 7.0, -2.25, 0.5, 1e-40];
         let data = |n: usize| mixed(n, &values);
         // (stride, kernel, dilation, pad, ceil)
@@ -3462,10 +3466,10 @@ mod tests {
                     let ints: Vec<i16> =
                         (0..shape.input_len()).map(|i| (i % 601) as i16 - 300).collect();
                     for p in [0.5, 1.5, 2.5, 7.0, 100.0] {
-                        check(&input, &shape, p, &what);
-                        check(&halves, &shape, p, &what);
-                        check(&wide, &shape, p, &what);
-                        check(&ints, &shape, p, &what);
+                        check_lp(&input, &shape, p, &what);
+                        check_lp(&halves, &shape, p, &what);
+                        check_lp(&wide, &shape, p, &what);
+                        check_lp(&ints, &shape, p, &what);
                     }
                 }
             }
@@ -3473,7 +3477,7 @@ mod tests {
         // Rows too large to cache: each tap is raised where it is summed.
         let shape = too_large_to_cache();
         assert!(WideRows::<f64>::for_shape(&shape).is_none());
-        check(&data(shape.input_len()), &shape, 1.5, "uncached");
+        check_lp(&data(shape.input_len()), &shape, 1.5, "uncached");
     }
 
     /// Lp with a fractional power over enough cells of a 1- or 2-byte type
@@ -3509,16 +3513,7 @@ mod tests {
         }
         fn pooled<T: Element>(input: &[T], shape: &PoolShape, p: f64, what: &str) {
             assert!(table_pays::<T>(input.len()), "{what} takes the table");
-            let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
-            pool_mean(input, shape, Mode::Lp { p }, &mut got);
-            let raise = if fast_pow_for(p, size_of::<T::Mean>()) { pow } else { f64::powf };
-            let want = naive_mean_with(input, shape, Mode::Lp { p }, raise);
-            for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
-                let w = <T::Mean as Element>::from_f64(w);
-                let same =
-                    (g.is_nan() && w.is_nan()) || bytemuck::bytes_of(&g) == bytemuck::bytes_of(&w);
-                assert!(same, "{what} p {p} at {at}: {g:?} vs {w:?}");
-            }
+            check_lp(input, shape, p, what);
         }
         for p in [0.5, 1.5, 100.0] {
             entries::<f16>(p);
