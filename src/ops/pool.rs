@@ -304,8 +304,8 @@ fn minmax_planes_f16(
     let row_len = shape.row_len();
     let g0 = shape.axes[0];
     out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
-        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None, Vec::new()),
-        |(keyed, exact, keys), (k, plane)| {
+        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None),
+        |(keyed, exact), (k, plane)| {
             let p = start + k;
             // The rows plane `p`'s windows read.
             let (m, a) = (p / g0.output, p % g0.output);
@@ -316,11 +316,9 @@ fn minmax_planes_f16(
                 let acc: &mut [i16] = bytemuck::cast_slice_mut(plane);
                 acc.fill(key_seed);
                 if max {
-                    let f = inlined!(|a: i16, b: i16| a.max(b));
-                    keyed.fold_keyed(bits, base, p, acc, keys, f);
+                    keyed.fold_keyed(bits, base, p, acc, i16::max_step);
                 } else {
-                    let f = inlined!(|a: i16, b: i16| a.min(b));
-                    keyed.fold_keyed(bits, base, p, acc, keys, f);
+                    keyed.fold_keyed(bits, base, p, acc, i16::min_step);
                 }
                 for v in acc {
                     *v = order_key(*v);
@@ -1353,8 +1351,10 @@ impl<T: Element> Folder<'_, T, T> {
                 let window = flat.window;
                 let pairs = &mut self.scratch;
                 let fill = inlined!(|flat: &mut FlatRows<T>, lo, hi| {
-                    let run =
-                        inlined!(|src: &[T], dst: &mut [T]| reduce_run(src, dst, window, pairs, f));
+                    let load = inlined!(|x: T| x);
+                    let run = inlined!(|src: &[T], dst: &mut [T]| {
+                        reduce_run(src, dst, window, pairs, (load, f))
+                    });
                     flat.fill(rows, base, lo, hi, self.shape, run, (inlined!(|x| x), f));
                 });
                 fold_plane_flat(rows, base, p, acc, self.shape, flat, fill, f)
@@ -1380,10 +1380,10 @@ impl<T: Element> Folder<'_, T, T> {
 impl Folder<'_, i16, i16> {
     /// [`Folder::fold_minmax`] of float16 `bits` mapped to
     /// [`order_key`]s as they are read, through the flat rows or the row
-    /// cache; `acc` holds keys and `f` folds keys. The flat rows key a run
-    /// of input (into `keys`) before they reduce it; the row cache keys the
-    /// rows it reduces and merges reduced rows, keys already, by `f`
-    /// itself.
+    /// cache; `acc` holds keys and `f` folds keys. The flat rows key each
+    /// cell as they read it (the `load` of [`reduce_run`]); the row cache
+    /// keys the rows it reduces and merges reduced rows, keys already, by
+    /// `f` itself.
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn fold_keyed(
         &mut self,
@@ -1391,7 +1391,6 @@ impl Folder<'_, i16, i16> {
         base: usize,
         p: usize,
         acc: &mut [i16],
-        keys: &mut Vec<i16>,
         f: impl Fn(i16, i16) -> i16 + Copy,
     ) {
         let step = inlined!(|a: i16, b: i16| f(a, order_key(b)));
@@ -1404,15 +1403,11 @@ impl Folder<'_, i16, i16> {
         let window = flat.window;
         let pairs = &mut self.scratch;
         let fill = inlined!(|flat: &mut FlatRows<i16>, lo, hi| {
+            let load = inlined!(|b: i16| order_key(b));
             let run = inlined!(|src: &[i16], dst: &mut [i16]| {
-                keys.resize(src.len(), 0);
-                for (k, &b) in keys.iter_mut().zip(src) {
-                    *k = order_key(b);
-                }
-                reduce_run(keys, dst, window, pairs, f)
+                reduce_run(src, dst, window, pairs, (load, f))
             });
-            let start = inlined!(|b: i16| order_key(b));
-            flat.fill(bits, base, lo, hi, self.shape, run, (start, step));
+            flat.fill(bits, base, lo, hi, self.shape, run, (load, step));
         });
         fold_plane_flat(bits, base, p, acc, self.shape, flat, fill, f)
     }
@@ -2061,24 +2056,27 @@ impl<A: Copy> FlatRows<A> {
 
 /// Reduces windows of `K` cells at stride `S` from `src` into `dst`, as
 /// many as `dst` holds or `src` has whole windows for, first cell first.
+/// Each cell read is `load`ed first (float16 bits to [`order_key`]s, in
+/// registers: a keyed copy of the run, then the reduction of the copy,
+/// cost about a third more, see [`minmax_planes_f16`]); `f` folds loaded
+/// values.
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn reduce_run<T: Copy>(
     src: &[T],
     dst: &mut [T],
     window: (usize, usize, usize),
     pairs: &mut Vec<T>,
-    f: impl Fn(T, T) -> T + Copy,
+    (load, f): (impl Fn(T) -> T + Copy, impl Fn(T, T) -> T + Copy),
 ) {
-    let first = |x: T| x;
     match window {
         (2, 2, 1) => {
             for (d, win) in dst.iter_mut().zip(src.as_chunks::<2>().0) {
-                *d = f(win[0], win[1]);
+                *d = f(load(win[0]), load(win[1]));
             }
         }
         (3, 3, 1) => {
             for (d, win) in dst.iter_mut().zip(src.as_chunks::<3>().0) {
-                *d = f(f(win[0], win[1]), win[2]);
+                *d = f(f(load(win[0]), load(win[1])), load(win[2]));
             }
         }
         (2, 3, 1) => {
@@ -2094,14 +2092,17 @@ fn reduce_run<T: Copy>(
                 let x = &src[q * PAIR_PIECE..][..2 * out.len() + 1];
                 let t = &mut pairs[..2 * out.len()];
                 for ((d, &u), &v) in t.iter_mut().zip(x).zip(&x[1..]) {
-                    *d = f(u, v);
+                    *d = f(load(u), load(v));
                 }
                 for (d, pair) in out.iter_mut().zip(t.as_chunks::<2>().0) {
                     *d = f(pair[0], pair[1]);
                 }
             }
         }
-        (2, 2, 2) => reduce_windows::<2, 2, 2, T, T>(src, dst, first, f),
+        (2, 2, 2) => {
+            let step = |a: T, x: T| f(a, load(x));
+            reduce_windows::<2, 2, 2, T, T>(src, dst, load, step)
+        }
         (2, 3, 2) => {
             // Cells `2c`, `2c + 2`, `2c + 4`: three even cells in a row.
             // Split even and odd cells first (`split_phases` reads whole
@@ -2125,7 +2126,7 @@ fn reduce_run<T: Copy>(
                 let evens = &pairs[..m + 2];
                 let it = out.iter_mut().zip(evens).zip(&evens[1..]).zip(&evens[2..]);
                 for (((d, &a), &b), &c) in it {
-                    *d = f(f(a, b), c);
+                    *d = f(f(load(a), load(b)), load(c));
                 }
             }
         }
