@@ -304,15 +304,15 @@ fn minmax_planes_f16(
     let row_len = shape.row_len();
     let g0 = shape.axes[0];
     out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
-        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None),
-        |(keyed, exact), (k, plane)| {
+        || (Folder::<i16, i16>::new(shape, &plan, key_seed, true), None, ScannedRows::default()),
+        |(keyed, exact, scanned), (k, plane)| {
             let p = start + k;
             // The rows plane `p`'s windows read.
             let (m, a) = (p / g0.output, p % g0.output);
             let taps = g0.taps(a);
             let first = m * g0.input + g0.cell(a, taps.start) - base;
             let last = m * g0.input + g0.cell(a, taps.end - 1) - base;
-            if plain_f16(&bits[first * row_len..(last + 1) * row_len]) {
+            if scanned.plain(bits, row_len, first..last + 1) {
                 let acc: &mut [i16] = bytemuck::cast_slice_mut(plane);
                 acc.fill(key_seed);
                 if max {
@@ -334,6 +334,41 @@ fn minmax_planes_f16(
             }
         },
     );
+}
+
+/// Values [`ScannedRows`] scans at once: about as many as a fill of the
+/// flat rows reads.
+const SCAN_SPAN: usize = 4096;
+
+/// Which rows [`plain_f16`] found plain, for the planes of one worker of
+/// [`minmax_planes_f16`]. Rows are scanned a span ahead, about
+/// [`SCAN_SPAN`] values from a plane's first row on, so that each row is
+/// scanned about once, not once per plane whose windows read it (1.5
+/// times at 3x3/2), in long passes. A standalone model of NCHW max 3x3/2
+/// (rows of 362) ran 1.31x faster this way (7.5 -> 9.8 GiB/s).
+#[derive(Default)]
+struct ScannedRows {
+    /// Local rows scanned last, and whether they were all plain.
+    rows: Range<usize>,
+    plain: bool,
+}
+
+impl ScannedRows {
+    /// Whether `rows` of `bits` (in rows of `row_len`) hold no NaN and no
+    /// `-0.0`. Inside a span found plain, without a scan; inside a span
+    /// that was not, by scanning `rows` alone (so rows with NaNs cost one
+    /// extra scan of each span, not one per plane); else by scanning the
+    /// span from `rows.start`.
+    fn plain(&mut self, bits: &[i16], row_len: usize, rows: Range<usize>) -> bool {
+        let known = self.rows.contains(&rows.start) && rows.end <= self.rows.end;
+        if !known {
+            let end = (rows.start + SCAN_SPAN / row_len).max(rows.end).min(bits.len() / row_len);
+            self.rows = rows.start..end;
+            self.plain = plain_f16(&bits[rows.start * row_len..end * row_len]);
+        }
+        self.plain
+            || (self.rows != rows && plain_f16(&bits[rows.start * row_len..rows.end * row_len]))
+    }
 }
 
 /// The bits of a float16 as an `i16` whose order is IEEE's, `-0.0` just
@@ -2911,6 +2946,36 @@ mod tests {
                 let mut block = base.clone();
                 block[at] = bits as i16;
                 assert_eq!(plain_f16(&block), !odd, "{bits:#06x} at {at}");
+            }
+        }
+    }
+
+    /// [`ScannedRows`] answers as [`plain_f16`] of the asked rows alone,
+    /// for windows of one to three rows at strides 1 to 3 asked in order
+    /// (and over again from row 0, as a worker's next planes may be), with
+    /// no odd value, a NaN or a -0.0 in one row, at rows of 1 to 5000
+    /// values (spans of thousands of rows down to one).
+    #[test]
+    fn scanned_rows_answer_as_a_scan_of_the_rows() {
+        for row_len in [1, 7, 362, 2048, 5000] {
+            let n_rows = 3 * SCAN_SPAN / row_len + 9;
+            for odd in
+                [None, Some((0, 0x8000u16)), Some((n_rows / 2, 0xFE03)), Some((n_rows - 1, 0x7C01))]
+            {
+                let mut bits = vec![0x3C00i16; n_rows * row_len];
+                if let Some((row, v)) = odd {
+                    bits[row * row_len + row_len / 2] = v as i16;
+                }
+                for (kernel, stride) in [(1, 1), (2, 2), (3, 2), (3, 3), (2, 1)] {
+                    let mut scanned = ScannedRows::default();
+                    let starts = (0..=n_rows - kernel).step_by(stride);
+                    for first in starts.clone().chain(starts) {
+                        let rows = first..first + kernel;
+                        let want = plain_f16(&bits[rows.start * row_len..rows.end * row_len]);
+                        let got = scanned.plain(&bits, row_len, rows.clone());
+                        assert_eq!(got, want, "rows {rows:?} of {row_len}, odd {odd:?}");
+                    }
+                }
             }
         }
     }
