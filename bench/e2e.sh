@@ -18,7 +18,11 @@ if ! python3 -c 'import numpy' 2>/dev/null; then
     python3 -m pip install --quiet numpy
 fi
 cargo build --release --locked --quiet
+# The binary cargo just built, wherever CARGO_TARGET_DIR or a cargo config
+# puts the target directory.
+TARGET="$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
 WORK="${CNNOPS_BENCH_DIR:-${TMPDIR:-/tmp}/cnnops-bench}"
 mkdir -p "$WORK"
 trap 'rm -rf "$WORK"' EXIT
-python3 bench/e2e.py target/release/cnnops "$WORK" "$RUNS" "${SIZES[@]}"
+python3 bench/e2e.py "$TARGET/release/cnnops" "$WORK" "$RUNS" "${SIZES[@]}"
