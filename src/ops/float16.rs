@@ -112,8 +112,16 @@ pub fn narrow_f64_row(input: &[f64], out: &mut [u16]) {
     }
 }
 
-/// True where [`leaky_hw`] runs: x86-64 with AVX2 and F16C.
+/// True where [`leaky_hw`] runs: x86-64 with AVX2 and F16C, unless the
+/// hidden `CNNOPS_TEST_NO_F16C` variable is set. The tests set it to run
+/// the software conversions, the paths of CPUs without F16C, on machines
+/// that have it.
 pub fn has_hw() -> bool {
+    static HW: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *HW.get_or_init(|| cpu_has_f16c() && std::env::var_os("CNNOPS_TEST_NO_F16C").is_none())
+}
+
+fn cpu_has_f16c() -> bool {
     #[cfg(target_arch = "x86_64")]
     return std::arch::is_x86_feature_detected!("avx2")
         && std::arch::is_x86_feature_detected!("f16c");

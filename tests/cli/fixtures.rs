@@ -143,13 +143,16 @@ enum Feed {
     StdinTinyBatches,
 }
 
-fn run_case(case: &Case, tmp: &Path, feed: Feed) -> Result<(), String> {
+fn run_case(case: &Case, tmp: &Path, feed: Feed, no_f16c: bool) -> Result<(), String> {
     let dir = case_dir(case);
     let input = dir.join("input.npy");
     let out = tmp.join(format!("{}.out.npy", case.name));
     let idx = tmp.join(format!("{}.idx.npy", case.name));
     let mut cmd = common::cnnops();
     cmd.args(&case.args);
+    if no_f16c {
+        cmd.env("CNNOPS_TEST_NO_F16C", "1");
+    }
     if case.indices {
         cmd.arg("--indices").arg(&idx);
     }
@@ -191,22 +194,36 @@ fn run_case(case: &Case, tmp: &Path, feed: Feed) -> Result<(), String> {
 
 #[test]
 fn fixtures_match_numpy_reference() {
-    check_all(Feed::File);
+    check_all(Feed::File, false);
 }
 
 #[test]
 fn fixtures_match_numpy_reference_streamed_in_tiny_batches() {
-    check_all(Feed::StdinTinyBatches);
+    check_all(Feed::StdinTinyBatches, false);
 }
 
-fn check_all(feed: Feed) {
-    let cases = manifest();
+/// The float16 cases with the software conversions (`CNNOPS_TEST_NO_F16C`),
+/// the paths CPUs without F16C take, whole and in tiny batches.
+#[test]
+fn float16_fixtures_match_numpy_reference_without_f16c() {
+    check_all(Feed::File, true);
+    check_all(Feed::StdinTinyBatches, true);
+}
+
+/// Runs every case (only the float16 ones if `no_f16c`, with the software
+/// conversions) and reports every failure.
+fn check_all(feed: Feed, no_f16c: bool) {
+    let mut cases = manifest();
     assert!(cases.len() > MIN_CASES, "only {} cases in fixtures/cases.json", cases.len());
+    if no_f16c {
+        cases.retain(|c| covers(c).dtype == "f2");
+        assert!(cases.len() >= 15, "only {} float16 cases", cases.len());
+    }
     let tmp = tempfile::tempdir().unwrap();
     let mut failures = vec![];
     let mut ran = 0;
     for case in &cases {
-        let result = run_case(case, tmp.path(), feed);
+        let result = run_case(case, tmp.path(), feed, no_f16c);
         ran += 1;
         if let Err(e) = result {
             failures.push(format!("{} (cnnops {}): {e}", case.name, case.args.join(" ")));

@@ -145,6 +145,58 @@ for version in [(2, 0), (3, 0)]:
     run(["relu", path("v.npy"), path("v_out.npy")])
     same(np.load(path("v_out.npy")), relu_ref(a), f"relu format {version}")
 
+# float16 averages, Lp norms and leaky ReLU against NumPy in float64 rounded
+# once to float16, with the F16C conversions where the CPU has them and
+# with the software ones (CNNOPS_TEST_NO_F16C), the paths of CPUs without
+# F16C. float64 sums of float16 values are exact, so the results must match
+# bit for bit; NaN matches NaN.
+def same_f16(got, want, what):
+    global checks
+    checks += 1
+    if got.dtype != want.dtype or got.shape != want.shape:
+        failures.append(f"{what}: got {got.dtype}{got.shape}, want {want.dtype}{want.shape}")
+        return
+    nan = np.isnan(want)
+    bad = (np.isnan(got) != nan) | (~nan & (got.view(np.uint16) != want.view(np.uint16)))
+    if bad.any():
+        failures.append(f"{what}: {int(bad.sum())} of {bad.size} values differ")
+
+
+def windows(a64, k, s, axes):
+    from numpy.lib.stride_tricks import sliding_window_view
+    w = sliding_window_view(a64, (k, k), axis=axes)
+    idx = [slice(None)] * a64.ndim
+    for ax in axes:
+        idx[ax] = slice(None, None, s)
+    return w[tuple(idx)]
+
+
+a16 = make("float16", (2, 3, 37, 41), 16)
+h16 = np.ascontiguousarray(make("float16", (2, 19, 23, 64), 17))
+np.save(path("f16_nchw.npy"), a16)
+np.save(path("f16_nhwc.npy"), h16)
+for env in [{}, {"CNNOPS_TEST_NO_F16C": "1"}]:
+    tag = "without F16C" if env else "as detected"
+    env = {**os.environ, **env}
+    for name, src, arr, layout, axes in [("NCHW", "f16_nchw.npy", a16, "NCHW", (2, 3)),
+                                         ("NHWC", "f16_nhwc.npy", h16, "NHWC", (1, 2))]:
+        a64 = arr.astype(np.float64)
+        for k, s in [(2, 2), (3, 2), (3, 1)]:
+            w = windows(a64, k, s, axes)
+            for mode, extra, want in [
+                ("avg", [], w.mean(axis=(-1, -2))),
+                ("lp", ["--p", "2"], np.sqrt((w * w).sum(axis=(-1, -2)))),
+                ("lp", ["--p", "1.5"], (np.abs(w) ** 1.5).sum(axis=(-1, -2)) ** (1 / 1.5)),
+            ]:
+                run(["pool", "--size", str(k), "--stride", str(s), "--mode", mode, *extra,
+                     "--layout", layout, path(src), path("f16_out.npy")], env=env)
+                same_f16(np.load(path("f16_out.npy")), want.astype(np.float16),
+                         f"{mode} {' '.join(extra)} float16 {name} {k}x{k}/{s} {tag}")
+    run(["relu", "--alpha", "0.1", path("f16_nchw.npy"), path("f16_out.npy")], env=env)
+    leaky = (a16.astype(np.float32) * np.float32(0.1)).astype(np.float16)
+    same_f16(np.load(path("f16_out.npy")), np.where(a16 < 0, leaky, a16),
+             f"leaky relu float16 {tag}")
+
 for line in failures:
     print("FAIL", line)
 print(f"{checks} checks, {len(failures)} failed")
