@@ -832,6 +832,14 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s.sqrt());
         }
+    } else if p == 4.0 {
+        // Within an ulp and a half of the root, as libm's `powf` is
+        // within one.
+        for (&s, o) in acc.iter().zip(out) {
+            *o = M::from_f64(s.sqrt().sqrt());
+        }
+    } else if p == 3.0 && fast_pow_for(p, size_of::<M>()) {
+        super::pow::cube_roots(acc, out);
     } else if fast_pow_for(p, size_of::<M>()) {
         super::pow::roots(acc, out, p);
     } else {

@@ -109,6 +109,47 @@ pub fn roots<M: super::Element>(acc: &[f64], out: &mut [M], p: f64) {
 }
 }
 
+vectorised! {
+/// `out[i] = acc[i]^(1/3)` (as [`cbrt`]) for sums `acc ≥ 0` or NaN: the
+/// roots of Lp with p = 3, one per output, which [`roots`] took 2.6 ns
+/// each and made float32 Lp p=3 at 2x2/2 cost three times max pooling.
+pub fn cube_roots<M: super::Element>(acc: &[f64], out: &mut [M]) {
+    const FMA: bool = fused!();
+    for (&s, o) in acc.iter().zip(out.iter_mut()) {
+        *o = M::from_f64(cbrt::<FMA>(s));
+    }
+}
+}
+
+/// The inverse cube root's first guess, on the high word of the bits:
+/// `K − hi/3` is within 3.5% of `x^(-1/3)` for every normal `x` (the
+/// constant that minimises the worst error, found by search).
+const CBRT_K: u32 = 0x553e_f0fc;
+
+/// `s^(1/3)` for `s ≥ 0` or NaN, within two ulps: `0`, `inf` and NaN kept,
+/// subnormal `s` included. No division and no branch, so a loop of it
+/// vectorises: `r = s^(-1/3)` from a guess on the bits by four Newton
+/// steps `r += r·(1 − s·r³)/3` (the error squares each step: 3.5% ->
+/// 2e-19), then `c = s·r²` and one Newton step on `c` itself.
+#[inline(always)]
+fn cbrt<const F: bool>(s: f64) -> f64 {
+    // Subnormals are scaled by 2^54 into the normal range (2^18 off the
+    // root).
+    let tiny = s < f64::MIN_POSITIVE;
+    let x = if tiny { s * 18_014_398_509_481_984.0 } else { s };
+    let hi = (x.to_bits() >> 32) as u32;
+    let mut r = f64::from_bits(u64::from(CBRT_K.wrapping_sub(hi / 3)) << 32);
+    for _ in 0..4 {
+        let e = madd::<F>(-x, r * r * r, 1.0);
+        r = madd::<F>(r * e, 1.0 / 3.0, r);
+    }
+    let c = x * r * r;
+    // c -= (c³ − x) / (3c²), with 1/c² = r².
+    let c = madd::<F>(-madd::<F>(c * c, c, -x), r * r * (1.0 / 3.0), c);
+    let c = if tiny { c * (1.0 / 262_144.0) } else { c }; // 2^-18
+    if s == 0.0 || !s.is_finite() { s } else { c }
+}
+
 /// `a · b + c`, fused (one rounding) if `F`: as written otherwise.
 #[inline(always)]
 fn madd<const F: bool>(a: f64, b: f64, c: f64) -> f64 {
@@ -390,6 +431,40 @@ mod tests {
                     assert!(ulps(y, want) <= budget, "|{x:e}|^1.5 = {y:e}, libm {want:e}");
                 }
             }
+        }
+    }
+
+    /// [`cube_roots`] against libm's `cbrt` within two ulps, over values
+    /// spread through the whole f64 range (subnormals, every binade, near
+    /// 1 and near each power of two) and the special values.
+    #[test]
+    fn cube_roots_agree_with_libm() {
+        let mut xs = vec![0.0, f64::INFINITY, f64::NAN, f64::MAX, f64::MIN_POSITIVE];
+        xs.extend([f64::from_bits(1), 1.0, 8.0, 27.0, 0.125, 1e-300, 3e300]);
+        for i in 0..400_000u64 {
+            xs.push(f64::from_bits(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 1));
+            xs.push(1.0 + (i as f64 - 200_000.0) * 1e-9);
+            let two = f64::from_bits(((i % 2046 + 1) << 52) as u64);
+            xs.push(two * (1.0 + (i % 7) as f64 * f64::EPSILON));
+        }
+        let mut got = vec![0f64; xs.len()];
+        cube_roots(&xs, &mut got);
+        let mut worst = 0f64;
+        for (&x, &y) in xs.iter().zip(&got) {
+            let want = x.cbrt();
+            let e = ulps(y, want);
+            assert!(e <= 2.0, "cbrt({x:e}) = {y:e}, libm {want:e} ({e} ulps)");
+            worst = worst.max(e);
+        }
+        assert!(worst > 0.0, "the comparison ran");
+        assert_eq!(got[0].to_bits(), 0f64.to_bits());
+        assert_eq!(got[1], f64::INFINITY);
+        assert!(got[2].is_nan());
+        // float32 outputs round once from the float64 root.
+        let mut out32 = vec![0f32; xs.len()];
+        cube_roots(&xs, &mut out32);
+        for (&y, &o) in got.iter().zip(&out32) {
+            assert_eq!(o.to_bits(), (y as f32).to_bits());
         }
     }
 

@@ -627,7 +627,7 @@ fn pool_case() -> impl Strategy<Value = (PoolCase, Data)> {
                 1..=3usize,
                 1..=4usize,
                 vec(valid_axis(max_l), n),
-                select(vec![1.0, 2.0, 3.0, 0.5, 1.5]),
+                select(vec![1.0, 2.0, 3.0, 4.0, 0.5, 1.5]),
             )
         })
         .prop_map(|(outer, inner, axes, p)| PoolCase { outer, inner, axes, p })
@@ -759,7 +759,7 @@ fn fast_pool_case() -> impl Strategy<Value = (PoolCase, Data)> {
     (2..=3usize)
         .prop_flat_map(|n| {
             let max_l = [0, 0, 19, 9][n];
-            (1..=3usize, vec(fast_axis(max_l), n), select(vec![1.0, 2.0, 3.0]))
+            (1..=3usize, vec(fast_axis(max_l), n), select(vec![1.0, 2.0, 3.0, 4.0]))
         })
         .prop_map(|(outer, axes, p)| PoolCase { outer, inner: 1, axes, p })
         .prop_flat_map(|case| {

@@ -145,7 +145,7 @@ for version in [(2, 0), (3, 0)]:
     run(["relu", path("v.npy"), path("v_out.npy")])
     same(np.load(path("v_out.npy")), relu_ref(a), f"relu format {version}")
 
-# float16 averages, Lp norms and leaky ReLU against NumPy in float64 rounded
+# float16 averages, Lp norms (p = 2, 1.5, 3, 4) and leaky ReLU against NumPy in float64 rounded
 # once to float16, with the F16C conversions where the CPU has them and
 # with the software ones (CNNOPS_TEST_NO_F16C), the paths of CPUs without
 # F16C. float64 sums of float16 values are exact, so the results must match
@@ -187,6 +187,8 @@ for env in [{}, {"CNNOPS_TEST_NO_F16C": "1"}]:
                 ("avg", [], w.mean(axis=(-1, -2))),
                 ("lp", ["--p", "2"], np.sqrt((w * w).sum(axis=(-1, -2)))),
                 ("lp", ["--p", "1.5"], (np.abs(w) ** 1.5).sum(axis=(-1, -2)) ** (1 / 1.5)),
+                ("lp", ["--p", "3"], np.cbrt((np.abs(w) ** 3).sum(axis=(-1, -2)))),
+                ("lp", ["--p", "4"], ((w ** 4).sum(axis=(-1, -2))) ** 0.25),
             ]:
                 run(["pool", "--size", str(k), "--stride", str(s), "--mode", mode, *extra,
                      "--layout", layout, path(src), path("f16_out.npy")], env=env)
