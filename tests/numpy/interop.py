@@ -60,11 +60,18 @@ def pool_ref_nhwc(a, k, s):
     return out
 
 
-def same(got, want, what):
+def counted(got, want, what):
+    """Counts a check; False (and a failure) if dtype or shape differ."""
     global checks
     checks += 1
     if got.dtype != want.dtype or got.shape != want.shape:
         failures.append(f"{what}: got {got.dtype}{got.shape}, want {want.dtype}{want.shape}")
+        return False
+    return True
+
+
+def same(got, want, what):
+    if not counted(got, want, what):
         return
     if not got.flags["C_CONTIGUOUS"]:
         failures.append(f"{what}: not C order")
@@ -145,16 +152,13 @@ for version in [(2, 0), (3, 0)]:
     run(["relu", path("v.npy"), path("v_out.npy")])
     same(np.load(path("v_out.npy")), relu_ref(a), f"relu format {version}")
 
-# float16 averages, Lp norms (p = 2, 1.5, 3, 4) and leaky ReLU against NumPy in float64 rounded
-# once to float16, with the F16C conversions where the CPU has them and
-# with the software ones (CNNOPS_TEST_NO_F16C), the paths of CPUs without
-# F16C. float64 sums of float16 values are exact, so the results must match
-# bit for bit; NaN matches NaN.
+# float16 averages, Lp norms (p = 2, 1.5, 3, 4) and leaky ReLU against
+# NumPy in float64 rounded once to float16, with the F16C conversions where
+# the CPU has them and with the software ones (CNNOPS_TEST_NO_F16C), the
+# paths of CPUs without F16C. float64 sums of float16 values are exact, so
+# the results must match bit for bit; NaN matches any NaN.
 def same_f16(got, want, what):
-    global checks
-    checks += 1
-    if got.dtype != want.dtype or got.shape != want.shape:
-        failures.append(f"{what}: got {got.dtype}{got.shape}, want {want.dtype}{want.shape}")
+    if not counted(got, want, what):
         return
     nan = np.isnan(want)
     bad = (np.isnan(got) != nan) | (~nan & (got.view(np.uint16) != want.view(np.uint16)))
