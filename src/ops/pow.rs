@@ -444,7 +444,7 @@ mod tests {
         for i in 0..400_000u64 {
             xs.push(f64::from_bits(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 1));
             xs.push(1.0 + (i as f64 - 200_000.0) * 1e-9);
-            let two = f64::from_bits(((i % 2046 + 1) << 52) as u64);
+            let two = f64::from_bits((i % 2046 + 1) << 52);
             xs.push(two * (1.0 + (i % 7) as f64 * f64::EPSILON));
         }
         let mut got = vec![0f64; xs.len()];
