@@ -11,6 +11,7 @@ import subprocess
 import sys
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 
 BIN, WORK = sys.argv[1], sys.argv[2]
 failures = []
@@ -84,6 +85,16 @@ def same(got, want, what):
         failures.append(f"{what}: values differ")
 
 
+def windows(a, k, s, axes):
+    """The k x k windows at stride s over the two spatial `axes` of `a`,
+    as two trailing axes."""
+    w = sliding_window_view(a, (k, k), axis=axes)
+    idx = [slice(None)] * a.ndim
+    for ax in axes:
+        idx[ax] = slice(None, None, s)
+    return w[tuple(idx)]
+
+
 def run(args, **kw):
     return subprocess.run([BIN] + args, check=True, capture_output=True, **kw)
 
@@ -138,8 +149,7 @@ for dt in ["float32", "float64"]:
     run(["pool", "--size", "3", "--stride", "2", "--mode", "avg", "--layout", "NCHW",
          path("avg.npy"), path("avg_out.npy")])
     got = np.load(path("avg_out.npy"))
-    from numpy.lib.stride_tricks import sliding_window_view
-    want = sliding_window_view(a, (3, 3), axis=(2, 3))[:, :, ::2, ::2].mean(axis=(-1, -2))
+    want = windows(a, 3, 2, (2, 3)).mean(axis=(-1, -2))
     checks += 1
     if got.dtype != a.dtype or not np.allclose(got, want, rtol=1e-6, atol=0):
         failures.append(f"avg {dt}: differs from numpy mean")
@@ -166,15 +176,6 @@ def same_f16(got, want, what):
         failures.append(f"{what}: {int(bad.sum())} of {bad.size} values differ")
 
 
-def windows(a64, k, s, axes):
-    from numpy.lib.stride_tricks import sliding_window_view
-    w = sliding_window_view(a64, (k, k), axis=axes)
-    idx = [slice(None)] * a64.ndim
-    for ax in axes:
-        idx[ax] = slice(None, None, s)
-    return w[tuple(idx)]
-
-
 a16 = make("float16", (2, 3, 37, 41), 16)
 h16 = np.ascontiguousarray(make("float16", (2, 19, 23, 64), 17))
 np.save(path("f16_nchw.npy"), a16)
@@ -182,8 +183,8 @@ np.save(path("f16_nhwc.npy"), h16)
 for env in [{}, {"CNNOPS_TEST_NO_F16C": "1"}]:
     tag = "without F16C" if env else "as detected"
     env = {**os.environ, **env}
-    for name, src, arr, layout, axes in [("NCHW", "f16_nchw.npy", a16, "NCHW", (2, 3)),
-                                         ("NHWC", "f16_nhwc.npy", h16, "NHWC", (1, 2))]:
+    for layout, src, arr, axes in [("NCHW", "f16_nchw.npy", a16, (2, 3)),
+                                   ("NHWC", "f16_nhwc.npy", h16, (1, 2))]:
         a64 = arr.astype(np.float64)
         for k, s in [(2, 2), (3, 2), (3, 1)]:
             w = windows(a64, k, s, axes)
@@ -197,7 +198,7 @@ for env in [{}, {"CNNOPS_TEST_NO_F16C": "1"}]:
                 run(["pool", "--size", str(k), "--stride", str(s), "--mode", mode, *extra,
                      "--layout", layout, path(src), path("f16_out.npy")], env=env)
                 same_f16(np.load(path("f16_out.npy")), want.astype(np.float16),
-                         f"{mode} {' '.join(extra)} float16 {name} {k}x{k}/{s} {tag}")
+                         f"{mode} {' '.join(extra)} float16 {layout} {k}x{k}/{s} {tag}")
     run(["relu", "--alpha", "0.1", path("f16_nchw.npy"), path("f16_out.npy")], env=env)
     leaky = (a16.astype(np.float32) * np.float32(0.1)).astype(np.float16)
     same_f16(np.load(path("f16_out.npy")), np.where(a16 < 0, leaky, a16),
