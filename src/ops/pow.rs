@@ -36,6 +36,10 @@
 const LN2_HI: f64 = 6.931_471_803_691_238_164_90e-01;
 const LN2_LO: f64 = 1.908_214_929_270_587_700_02e-10;
 
+/// 2^54: subnormal arguments of [`ln`] and [`cbrt`] are scaled by it into
+/// the normal range.
+const TWO_54: f64 = 18_014_398_509_481_984.0;
+
 /// Bits of the table indices.
 const BITS: u32 = 7;
 /// Entries per table.
@@ -136,7 +140,7 @@ fn cbrt<const F: bool>(s: f64) -> f64 {
     // Subnormals are scaled by 2^54 into the normal range (2^18 off the
     // root).
     let tiny = s < f64::MIN_POSITIVE;
-    let x = if tiny { s * 18_014_398_509_481_984.0 } else { s };
+    let x = if tiny { s * TWO_54 } else { s };
     let hi = (x.to_bits() >> 32) as u32;
     let mut r = f64::from_bits(u64::from(CBRT_K.wrapping_sub(hi / 3)) << 32);
     for _ in 0..4 {
@@ -180,7 +184,7 @@ fn raise<const F: bool>(x: f64, y: f64) -> f64 {
 fn ln<const F: bool>(x: f64, sub: bool) -> f64 {
     // Subnormals are scaled into the normal range first.
     let tiny = sub && x < f64::MIN_POSITIVE;
-    let x = if tiny { x * 18_014_398_509_481_984.0 } else { x }; // 2^54
+    let x = if tiny { x * TWO_54 } else { x };
     let bias: i64 = if tiny { -54 } else { 0 };
     // x = 2^k · z, z in [OFF, 2·OFF); the piece of z's range is the top
     // BITS bits of its mantissa.
