@@ -129,6 +129,46 @@ fn cpu_has_f16c() -> bool {
     return false;
 }
 
+/// Proof that the CPU has AVX2 and F16C ([`has_hw`]), taken by the
+/// kernels that need them, so they check once, not per call.
+#[derive(Clone, Copy, Debug)]
+pub struct F16c(());
+
+impl F16c {
+    /// The proof where [`has_hw`] holds, else `None`.
+    pub fn detect() -> Option<F16c> {
+        (cfg!(target_arch = "x86_64") && has_hw()).then_some(F16c(()))
+    }
+}
+
+/// Folds float16 pixels into float64, widened by F16C a block of
+/// channels at a time: `acc` is a row of pixels of `inner` elements, and
+/// pixel `c`, whose window `window(c) = (first, taps)` starts at element
+/// `first` of each row and takes `taps` pixels `step` elements apart, gets
+/// in `acc[i]` the fold by `f` from +0 of element `i` of each of them in
+/// window order (the rows in turn, each row's taps in turn). The sums of
+/// a block of 32 channels stay in registers over the window.
+///
+/// Software widening took about ten instructions per eight values, over
+/// half of float16 channels-last average pooling.
+///
+/// # Panics
+/// If `acc` is not whole pixels, or a window reaches past a row.
+pub fn fold_pixels(
+    hw: F16c,
+    acc: &mut [f64],
+    rows: &[&[u16]],
+    (inner, step): (usize, usize),
+    window: impl Fn(usize) -> (usize, usize),
+    f: impl Fn(f64, f32) -> f64 + Copy,
+) {
+    assert!(inner > 0 && acc.len().is_multiple_of(inner), "fold_pixels needs whole pixels");
+    #[cfg(target_arch = "x86_64")]
+    x86::fold_pixels(hw, acc, rows, (inner, step), window, f);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (hw, acc, rows, step, window, f);
+}
+
 /// Leaky (and clipped) ReLU of float16 bits with the F16C conversion
 /// instructions, eight lanes at a time. Same results as the element
 /// definition: a negative value (not −0.0, not NaN) becomes `x·alpha`
@@ -210,6 +250,82 @@ mod x86 {
             match max {
                 None => leaky_avx2::<false>(input, out, alpha, 0, stream),
                 Some(m) => leaky_avx2::<true>(input, out, alpha, m, stream),
+            }
+        }
+    }
+
+    pub(super) fn fold_pixels(
+        _: super::F16c,
+        acc: &mut [f64],
+        rows: &[&[u16]],
+        geometry: (usize, usize),
+        window: impl Fn(usize) -> (usize, usize),
+        f: impl Fn(f64, f32) -> f64 + Copy,
+    ) {
+        // SAFETY: an `F16c` exists only where the CPU has AVX2 and F16C.
+        unsafe { fold_pixels_avx2(acc, rows, geometry, window, f) }
+    }
+
+    /// [`super::fold_pixels`]: blocks of 32 channels, then of 8, then
+    /// one by one.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn fold_pixels_avx2(
+        acc: &mut [f64],
+        rows: &[&[u16]],
+        (inner, step): (usize, usize),
+        window: impl Fn(usize) -> (usize, usize),
+        f: impl Fn(f64, f32) -> f64 + Copy,
+    ) {
+        let eight =
+            |x: &[u16; 8]| -> [f32; 8] { bytemuck::cast(_mm256_cvtph_ps(bytemuck::cast(*x))) };
+        for (c, pixel) in acc.chunks_exact_mut(inner).enumerate() {
+            let (first, taps) = window(c);
+            if taps == 0 {
+                pixel.fill(0.0);
+                continue;
+            }
+            // Each row's span of the window, checked once.
+            let span = (taps - 1) * step + inner;
+            let (blocks, rest) = pixel.as_chunks_mut::<32>();
+            for (k, block) in blocks.iter_mut().enumerate() {
+                let mut sums = [0.0; 32];
+                for row in rows {
+                    let row = &row[first..][..span];
+                    for t in 0..taps {
+                        let x: &[u16; 32] = row[t * step + 32 * k..][..32].try_into().unwrap();
+                        let (x, _) = x.as_chunks::<8>();
+                        let w: [[f32; 8]; 4] = std::array::from_fn(|q| eight(&x[q]));
+                        for (s, &w) in sums.iter_mut().zip(w.as_flattened()) {
+                            *s = f(*s, w);
+                        }
+                    }
+                }
+                *block = sums;
+            }
+            let done = blocks.len() * 32;
+            let (eights, ones) = rest.as_chunks_mut::<8>();
+            for (k, block) in eights.iter_mut().enumerate() {
+                let mut sums = [0.0; 8];
+                for row in rows {
+                    let row = &row[first..][..span];
+                    for t in 0..taps {
+                        let x: &[u16; 8] = row[t * step + done + 8 * k..][..8].try_into().unwrap();
+                        for (s, w) in sums.iter_mut().zip(eight(x)) {
+                            *s = f(*s, w);
+                        }
+                    }
+                }
+                *block = sums;
+            }
+            let done = done + eights.len() * 8;
+            for (k, s) in ones.iter_mut().enumerate() {
+                *s = 0.0;
+                for row in rows {
+                    let row = &row[first..][..span];
+                    for t in 0..taps {
+                        *s = f(*s, super::widen(row[t * step + done + k]));
+                    }
+                }
             }
         }
     }
@@ -570,6 +686,71 @@ mod tests {
         for h in 0..=u16::MAX {
             if !f16::from_bits(h).is_nan() {
                 assert_eq!(narrow(widen(h)), h, "{h:#06x}");
+            }
+        }
+    }
+
+    /// [`fold_pixels`] against a loop over each window written out here,
+    /// with a fold that tells every order apart (`3s + x`, exact for
+    /// these small values), from +0 whatever `acc` held: pixels of 1 to 70
+    /// elements (blocks of 32 and of 8, and single elements), edge
+    /// windows with fewer taps, dilated taps, and one to three rows. The
+    /// values include ±0, ±inf, NaN and subnormals.
+    #[test]
+    fn fold_pixels_keeps_window_order() {
+        let Some(hw) = F16c::detect() else {
+            // Nothing calls `fold_pixels` where the CPU lacks F16C.
+            assert!(!has_hw());
+            return;
+        };
+        let specials = [0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x0001, 0x83FF];
+        let fold = |s: f64, x: f32| 3.0 * s + f64::from(x);
+        for inner in [1, 7, 8, 16, 32, 45, 70] {
+            for (stride, kernel, dilation) in [(2, 2, 1), (2, 3, 1), (1, 3, 2)] {
+                let width = 11;
+                let (step, outputs) = (dilation * inner, (width - 1) / stride);
+                // Window `c` starts at pixel `c·stride` and, at the edges,
+                // loses taps at its end.
+                let window = |c: usize| {
+                    let taps = kernel.min((width - 1 - c * stride) / dilation + 1);
+                    (c * stride * inner, if c == 0 { 1 } else { taps })
+                };
+                for n_rows in 1..=3 {
+                    let rows: Vec<Vec<u16>> = (0..n_rows)
+                        .map(|r| {
+                            (0..width * inner)
+                                .map(|i| {
+                                    let h = (i * 7 + r * 13) % 23;
+                                    if h < 7 {
+                                        specials[h]
+                                    } else {
+                                        f16::from_f32(h as f32 - 15.0).to_bits()
+                                    }
+                                })
+                                .collect()
+                        })
+                        .collect();
+                    let refs: Vec<&[u16]> = rows.iter().map(Vec::as_slice).collect();
+                    // Stale values the fold must not start from.
+                    let mut got: Vec<f64> = (0..outputs * inner).map(|i| (i % 5) as f64).collect();
+                    fold_pixels(hw, &mut got, &refs, (inner, step), window, fold);
+                    for (at, &g) in got.iter().enumerate() {
+                        let (c, e) = (at / inner, at % inner);
+                        let (first, taps) = window(c);
+                        let mut want = 0.0;
+                        for row in &refs {
+                            for t in 0..taps {
+                                want =
+                                    fold(want, f16::from_bits(row[first + t * step + e]).to_f32());
+                            }
+                        }
+                        let same = g.to_bits() == want.to_bits() || (g.is_nan() && want.is_nan());
+                        assert!(
+                            same,
+                            "inner {inner} {stride}/{kernel} d{dilation} rows {n_rows} at {at}: {g} vs {want}"
+                        );
+                    }
+                }
             }
         }
     }

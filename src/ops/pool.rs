@@ -444,11 +444,16 @@ pub fn mean_planes<T: Element>(
     let (counts2, rows_by_n01) = (&counts2, &rows_by_n01);
     let row = g2.output * inner;
     // Finishes output row `b` of plane `a` from its sums.
-    let finish = move |a: usize, b: usize, acc_row: &[f64], out_row: &mut [T::Mean]| match mode {
+    // Outputs from pixel `c0` of output row `b` of plane `a` on: a whole
+    // row, or part of one ([`mean_planes_f16_pixels`]).
+    let finish_from = move |(a, b, c0): (usize, usize, usize),
+                            acc_row: &[f64],
+                            out_row: &mut [T::Mean]| match mode {
         Mode::Avg { .. } => {
             let n01 = (g0.count(a, include_pad) * g1.count(b, include_pad)) as f64;
-            let row = rows_by_n01.iter().find(|r| r.n01 == n01);
-            let divisors = Divisors { n01, counts: counts2, row, fused };
+            // The tables hold whole rows.
+            let row = rows_by_n01.iter().find(|r| r.n01 == n01 && c0 == 0);
+            let divisors = Divisors { n01, counts: &counts2[c0..], row, fused };
             if f16_hw {
                 QUOTIENTS.with_borrow_mut(|q| {
                     q.resize(out_row.len(), 0.0);
@@ -461,6 +466,9 @@ pub fn mean_planes<T: Element>(
         }
         Mode::Lp { p } => lp_roots(acc_row, out_row, p),
         Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
+    };
+    let finish = move |a: usize, b: usize, acc_row: &[f64], out_row: &mut [T::Mean]| {
+        finish_from((a, b, 0), acc_row, out_row)
     };
     // Calls `$go!(args.., fold)` with the fold of `mode` for values of
     // type `$ty`.
@@ -544,6 +552,23 @@ pub fn mean_planes<T: Element>(
         } else {
             mean_planes_flat(parts, out, flat, ToF32, finish);
         }
+        return;
+    }
+    if let Some(hw) = super::float16::F16c::detect()
+        && T::DTYPE == DType::F16
+        && inner >= DIRECT_INNER
+        && let Mode::Avg { .. } | Mode::Lp { p: 1.0 | 2.0 | 3.0 | 4.0 } = mode
+    {
+        // Channels-last float16: widened by F16C as the blocks of
+        // channels are summed. The terms are those of float32, which
+        // holds every float16 exactly.
+        let parts = (bytemuck::cast_slice::<T, u16>(rows), base, shape, start);
+        macro_rules! pixels {
+            ($f:expr) => {
+                mean_planes_f16_pixels(hw, parts, out, $f, finish_from)
+            };
+        }
+        with_fold!(f32, pixels);
         return;
     }
     let plan = RowPlan::new(&g2, inner, size_of::<T>());
@@ -646,6 +671,73 @@ fn mean_planes_wide<T: Element, W: Element, M: Element>(
         },
     );
 }
+
+/// [`mean_planes`] for float16 pixels of [`DIRECT_INNER`] elements or
+/// more on a CPU with F16C: the sums of [`PIXEL_SUMS`] outputs at a time
+/// folded from the input rows of their windows by
+/// [`float16::fold_pixels`] (in window order, so the norms round as the
+/// direct fold does), then finished by `finish((a, b, c0), sums, out)`
+/// from pixel `c0` of output row `b` of plane `a` on. A whole row of sums
+/// did not fit the first-level cache (64 KiB at 128 pixels of 64
+/// channels), and its divisions and roundings ran while no input was
+/// read.
+///
+/// [`float16::fold_pixels`]: super::float16::fold_pixels
+fn mean_planes_f16_pixels<M: Element>(
+    hw: super::float16::F16c,
+    (rows, base, shape, start): (&[u16], usize, &PoolShape, usize),
+    out: &mut [M],
+    f: impl Fn(f64, f32) -> f64 + Copy + Sync,
+    finish: impl Fn((usize, usize, usize), &[f64], &mut [M]) + Sync,
+) {
+    let [g0, g1, g2] = shape.axes;
+    let inner = shape.inner;
+    let row_len = g2.input * inner;
+    let out_row = g2.output * inner;
+    let pixels = (PIXEL_SUMS / inner).max(1);
+    let interior = g2.interior();
+    // Interior pixels take every tap with no per-pixel `taps` (a division
+    // where the window is dilated).
+    let window = |c: usize| {
+        if interior.contains(&c) {
+            (g2.cell(c, 0) * inner, g2.kernel)
+        } else {
+            let taps = g2.taps(c);
+            let first = if taps.is_empty() { 0 } else { g2.cell(c, taps.start) * inner };
+            (first, taps.len())
+        }
+    };
+    let geometry = (inner, g2.dilation * inner);
+    out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
+        || (vec![0f64; pixels * inner], Vec::new()),
+        |(acc, group), (k, plane)| {
+            let p = start + k;
+            let a = p % g0.output;
+            let (map, row0) = shape.plane_input(rows, base, p);
+            for (b, out_row) in plane.chunks_exact_mut(out_row).enumerate() {
+                group.clear();
+                for t0 in g0.taps(a) {
+                    let i = g0.cell(a, t0) - row0;
+                    for t1 in g1.taps(b) {
+                        let j = g1.cell(b, t1);
+                        group.push(&map[(i * g1.input + j) * row_len..][..row_len]);
+                    }
+                }
+                for (q, part) in out_row.chunks_mut(pixels * inner).enumerate() {
+                    let c0 = q * pixels;
+                    let acc = &mut acc[..part.len()];
+                    let window = |c| window(c0 + c);
+                    super::float16::fold_pixels(hw, acc, group, geometry, window, f);
+                    finish((a, b, c0), acc, part);
+                }
+            }
+        },
+    );
+}
+
+/// Outputs [`mean_planes_f16_pixels`] sums before it finishes them: 8 KiB
+/// of float64 sums.
+const PIXEL_SUMS: usize = 1024;
 
 /// [`mean_planes`] through [`FlatRows`] of float64 sums, for types whose
 /// sums are exact in any order ([`sums_are_exact`]): the sums of `term(x)`
@@ -3283,7 +3375,7 @@ mod tests {
             // pass) and wider ones (up to three per pass).
             // Pixels of 3: phase split (widened to float32 first for
             // float16 and small integers).
-            let small = [1, 3, 16, 37, 70].into_iter().flat_map(|i| [12, 13, 31].map(|w| (i, w)));
+            let small = [1, 3, 16, 45, 70].into_iter().flat_map(|i| [12, 13, 31].map(|w| (i, w)));
             let small = small.chain([(1, 97), (2, 40)]);
             let wide = [(1, 4 * ROW_IN_CACHE / 8), (1, 6 * ROW_IN_CACHE / 8 + 1), (70, 100)];
             for (inner, w) in small.chain(wide) {
@@ -3342,6 +3434,14 @@ mod tests {
         let shape = too_large_to_cache();
         assert!(WideRows::<f32>::for_shape(&shape).is_none());
         narrow_types_widen_exactly(&shape, "uncached", false);
+        // Channels-last float16 output rows longer than `PIXEL_SUMS`,
+        // summed and finished a part at a time, edge windows in the last.
+        for window in [(2, 3, 1, 1, true), (2, 2, 2, 1, false)] {
+            let ax = |l| window_axis(l, window);
+            let shape = PoolShape::new(1, 16, &[ax(5), ax(301)]);
+            assert!(shape.axes[2].output * shape.inner > 2 * PIXEL_SUMS);
+            narrow_types_widen_exactly(&shape, &what_shape(&shape, window), false);
+        }
     }
 
     /// 2x2/2 over 2x1100x1000: rows of one window past [`CACHE_BYTES`]
@@ -3469,7 +3569,9 @@ mod tests {
     /// against [`naive_mean`] in [`SUM_MODES`]: bit for bit, but for the
     /// last bit of float64 outputs of powers above 1 (see below). Their
     /// float64 sums are exact (a float16 is a multiple of 2^-24 below
-    /// 2^16), so the data can hold the extremes: ±65504, 2^-24, ±inf, NaN.
+    /// 2^16), so the data can hold the extremes: ±65504, 2^-24, ±inf, NaN;
+    /// and 2^-11, whose square is half a float64 unit of 65504², so sums of
+    /// squares added in another order round differently.
     fn narrow_types_widen_exactly(shape: &PoolShape, what: &str, integers: bool) {
         fn check<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
             for mode in SUM_MODES {
@@ -3489,9 +3591,17 @@ mod tests {
                         || (!exact && (gf - wf).abs() <= 1e-12 * wf.abs());
                     assert!(same, "{} {what} {mode:?} at {at}: {g:?} vs {w:?}", T::DTYPE);
                 }
+                // Planes in bands of rows, as a stream is pooled: the same bits.
+                let zero = <T::Mean as Element>::ZERO;
+                let banded = in_bands(input, shape, zero, |rows, base, band, out| {
+                    mean_planes(rows, base, shape, band, mode, out)
+                });
+                let bytes = |v: &[T::Mean]| bytemuck::cast_slice::<_, u8>(v).to_vec();
+                assert!(bytes(&banded) == bytes(&got), "{} {what} {mode:?} banded", T::DTYPE);
             }
         }
-        let values = [65504.0, -65504.0, 1.0, -0.0, 2f32.powi(-24), 7.0, -2.25, 0.5];
+        let values =
+            [65504.0, -65504.0, 1.0, -0.0, 2f32.powi(-24), 7.0, -2.25, 0.5, 2f32.powi(-11)];
         let halves: Vec<f16> =
             mixed(shape.input_len(), &values).into_iter().map(f16::from_f32).collect();
         check(&halves, shape, what);
