@@ -443,9 +443,9 @@ pub fn mean_planes<T: Element>(
         if inner == 1 { row_divisors(shape, include_pad, &counts2) } else { Vec::new() };
     let (counts2, rows_by_n01) = (&counts2, &rows_by_n01);
     let row = g2.output * inner;
-    // Finishes output row `b` of plane `a` from its sums.
-    // Outputs from pixel `c0` of output row `b` of plane `a` on: a whole
-    // row, or part of one ([`mean_planes_f16_pixels`]).
+    // Finishes the outputs of output row `b` of plane `a` from pixel `c0`
+    // on from their sums: a whole row (`finish`), or part of one
+    // ([`mean_planes_f16_pixels`]).
     let finish_from = move |(a, b, c0): (usize, usize, usize),
                             acc_row: &[f64],
                             out_row: &mut [T::Mean]| match mode {
@@ -3571,7 +3571,9 @@ mod tests {
     /// float64 sums are exact (a float16 is a multiple of 2^-24 below
     /// 2^16), so the data can hold the extremes: ±65504, 2^-24, ±inf, NaN;
     /// and 2^-11, whose square is half a float64 unit of 65504², so sums of
-    /// squares added in another order round differently.
+    /// squares added in another order differ in float64 (rarely once
+    /// rounded to float16: `fold_pixels_keeps_window_order` checks the
+    /// order of the channels-last sums itself).
     fn narrow_types_widen_exactly(shape: &PoolShape, what: &str, integers: bool) {
         fn check<T: Element>(input: &[T], shape: &PoolShape, what: &str) {
             for mode in SUM_MODES {
