@@ -247,7 +247,8 @@ fn fifo_input_and_device_output() {
 }
 
 /// An input truncated by another process while cnnops reads it through
-/// its memory map: exit 1 with one clear line, the old output untouched.
+/// its memory map (or, on a slow machine, before it opens it): exit 1
+/// with one clear line, the old output untouched.
 /// An input that grows is read up to its declared size.
 #[test]
 #[cfg(target_os = "linux")]
@@ -273,7 +274,13 @@ fn input_changing_size_while_read() {
         eprintln!("the run finished before the truncation; nothing to check");
     } else {
         assert_eq!(result.status.code(), Some(1), "{stderr}");
-        assert!(stderr.contains("shrank while it was being read"), "{stderr}");
+        // On a slow machine the truncation can land before cnnops opens
+        // the file: then it is a truncated input, refused the same way.
+        let mid_read = stderr.contains("shrank while it was being read");
+        if !mid_read {
+            eprintln!("the truncation came before the read: {stderr}");
+        }
+        assert!(mid_read || stderr.contains("truncated data"), "{stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert_eq!(std::fs::read(&out).unwrap(), old, "the old output must survive");
     }
