@@ -435,8 +435,8 @@ pub fn mean_planes<T: Element>(
     // 3x3/2 2.9 -> 2.8 GB/s this way, float32 6.9-7.9 -> 7.8-8.3, int8
     // (float64 out) 1.55 -> 1.9.
     let f16_out = <T::Mean as Element>::DTYPE == DType::F16;
-    // float16 quotients are rounded a row at a time by F16C where the CPU
-    // has it ([`float16::narrow_f64_row`]), from float64 quotients.
+    // float16 quotients and norms are rounded a row at a time by F16C
+    // where the CPU has it ([`float16::narrow_f64_row`]), from float64.
     let f16_hw = f16_out && super::float16::has_hw();
     let fused = T::DTYPE != DType::F64 && (!f16_out || f16_hw);
     let rows_by_n01 =
@@ -464,7 +464,21 @@ pub fn mean_planes<T: Element>(
                 divide_row(acc_row, out_row, inner, divisors);
             }
         }
-        Mode::Lp { p } => lp_roots(acc_row, out_row, p),
+        Mode::Lp { p } => {
+            let fast = fast_pow_for(p, size_of::<T::Mean>());
+            if f16_hw {
+                // As the quotients: float64 roots rounded a row at a time
+                // (one at a time in software, this was two thirds of
+                // float16 NHWC Lp p=3).
+                QUOTIENTS.with_borrow_mut(|q| {
+                    q.resize(out_row.len(), 0.0);
+                    lp_roots(acc_row, q, p, fast);
+                    super::float16::narrow_f64_row(q, bytemuck::cast_slice_mut(out_row));
+                });
+            } else {
+                lp_roots(acc_row, out_row, p, fast);
+            }
+        }
         Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
     };
     let finish = move |a: usize, b: usize, acc_row: &[f64], out_row: &mut [T::Mean]| {
@@ -914,8 +928,13 @@ fn power_of_two(n: f64) -> bool {
 }
 
 vectorised! {
-/// `out = acc^(1/p)`: the Lp norms of one output plane.
-fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
+/// `out = acc^(1/p)`: the Lp norms of one output row. `fast`: the roots
+/// other than 1/2 and 1/4 by [`pow`] and [`cube_roots`], as
+/// [`fast_pow_for`] says for the output type (which `M` is not when float16
+/// outputs are rounded from a row of float64 roots).
+///
+/// [`cube_roots`]: super::pow::cube_roots
+fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool) {
     if p == 1.0 {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s);
@@ -930,9 +949,9 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64) {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s.sqrt().sqrt());
         }
-    } else if p == 3.0 && fast_pow_for(p, size_of::<M>()) {
+    } else if p == 3.0 && fast {
         super::pow::cube_roots(acc, out);
-    } else if fast_pow_for(p, size_of::<M>()) {
+    } else if fast {
         super::pow::roots(acc, out, p);
     } else {
         for (&s, o) in acc.iter().zip(out) {
