@@ -446,41 +446,37 @@ pub fn mean_planes<T: Element>(
     // Finishes the outputs of output row `b` of plane `a` from pixel `c0`
     // on from their sums: a whole row (`finish`), or part of one
     // ([`mean_planes_f16_pixels`]).
-    let finish_from = move |(a, b, c0): (usize, usize, usize),
-                            acc_row: &[f64],
-                            out_row: &mut [T::Mean]| match mode {
-        Mode::Avg { .. } => {
-            let n01 = (g0.count(a, include_pad) * g1.count(b, include_pad)) as f64;
-            // The tables hold whole rows.
-            let row = rows_by_n01.iter().find(|r| r.n01 == n01 && c0 == 0);
-            let divisors = Divisors { n01, counts: &counts2[c0..], row, fused };
-            if f16_hw {
-                QUOTIENTS.with_borrow_mut(|q| {
-                    q.resize(out_row.len(), 0.0);
-                    divide_row(acc_row, q, inner, divisors);
-                    super::float16::narrow_f64_row(q, bytemuck::cast_slice_mut(out_row));
-                });
-            } else {
-                divide_row(acc_row, out_row, inner, divisors);
+    let finish_from =
+        move |(a, b, c0): (usize, usize, usize), acc_row: &[f64], out_row: &mut [T::Mean]| {
+            // `$fill(acc_row, out, args..)` into `out_row`, or into a row of
+            // float64 rounded to float16 as a row by F16C.
+            macro_rules! by_row {
+                ($fill:ident($($arg:expr),*)) => {
+                    if f16_hw {
+                        QUOTIENTS.with_borrow_mut(|q| {
+                            q.resize(out_row.len(), 0.0);
+                            $fill(acc_row, q, $($arg),*);
+                            super::float16::narrow_f64_row(q, bytemuck::cast_slice_mut(out_row));
+                        });
+                    } else {
+                        $fill(acc_row, out_row, $($arg),*);
+                    }
+                };
             }
-        }
-        Mode::Lp { p } => {
-            let fast = fast_pow_for(p, size_of::<T::Mean>());
-            if f16_hw {
-                // As the quotients: float64 roots rounded a row at a time
-                // (one at a time in software, this was two thirds of
-                // float16 NHWC Lp p=3).
-                QUOTIENTS.with_borrow_mut(|q| {
-                    q.resize(out_row.len(), 0.0);
-                    lp_roots(acc_row, q, p, fast);
-                    super::float16::narrow_f64_row(q, bytemuck::cast_slice_mut(out_row));
-                });
-            } else {
-                lp_roots(acc_row, out_row, p, fast);
+            match mode {
+                Mode::Avg { .. } => {
+                    let n01 = (g0.count(a, include_pad) * g1.count(b, include_pad)) as f64;
+                    // The tables hold whole rows.
+                    let row = rows_by_n01.iter().find(|r| r.n01 == n01 && c0 == 0);
+                    let divisors = Divisors { n01, counts: &counts2[c0..], row, fused };
+                    by_row!(divide_row(inner, divisors));
+                }
+                // Rounded one at a time in software, the float16 norms took
+                // two thirds of float16 NHWC Lp p=3.
+                Mode::Lp { p } => by_row!(lp_roots(p, fast_pow_for(p, size_of::<T::Mean>()))),
+                Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
             }
-        }
-        Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
-    };
+        };
     let finish = move |a: usize, b: usize, acc_row: &[f64], out_row: &mut [T::Mean]| {
         finish_from((a, b, 0), acc_row, out_row)
     };
