@@ -924,10 +924,10 @@ fn power_of_two(n: f64) -> bool {
 }
 
 vectorised! {
-/// `out = acc^(1/p)`: the Lp norms of one output row. `fast`: the roots
-/// other than 1/2 and 1/4 by [`pow`] and [`cube_roots`], as
-/// [`fast_pow_for`] says for the output type (which `M` is not when float16
-/// outputs are rounded from a row of float64 roots).
+/// `out = acc^(1/p)`: the Lp norms of one output row. `fast`: for p other
+/// than 1, 2 and 4, the roots by [`cube_roots`] and [`pow`] rather than
+/// `powf`, as [`fast_pow_for`] says for the output type (which `M` is not
+/// when float16 outputs are rounded from a row of float64 roots).
 ///
 /// [`cube_roots`]: super::pow::cube_roots
 fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool) {
