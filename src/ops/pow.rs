@@ -121,10 +121,10 @@ vectorised! {
 ///
 /// `0`, `inf` and NaN are kept, subnormal sums included. No division and
 /// no branch, so the loops vectorise: `r = s^(-1/3)` from a guess on the
-/// bits ([`cbrt_guess`]) by two third-order steps ([`cbrt_step`]: the
+/// bits (`cbrt_guess`) by two third-order steps (`cbrt_step`: the
 /// error ε becomes about 5ε³ each step, 3.5% -> 2e-4 -> 4e-11), then
 /// `c = s·r²` and one Newton step on `c` itself, which squares its error
-/// again (to about 1e-20, far below an ulp; [`cbrt_finish`]).
+/// again (to about 1e-20, far below an ulp; `cbrt_finish`).
 ///
 /// In blocks, each stage over a block before the next, as [`powers`]: a
 /// loop of the whole root is one chain of some thirty dependent
