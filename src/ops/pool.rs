@@ -23,7 +23,7 @@
 //!
 //! Inlining: the window loops, and the closures handed to them, are forced
 //! inline only in optimised builds (`cfg_attr(not(debug_assertions), …)`).
-//! Forced into every kernel of every instruction set [`vectorised!`]
+//! Forced into every kernel of every instruction set `vectorised!`
 //! compiles, they made the debug build of this crate take 11 GB of memory
 //! and minutes in one rustc; called instead, 1 GB and 20 s. The code run is
 //! the same either way.
