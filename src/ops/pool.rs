@@ -573,9 +573,18 @@ pub fn mean_planes<T: Element>(
         // channels are summed. The terms are those of float32, which
         // holds every float16 exactly.
         let parts = (bytemuck::cast_slice::<T, u16>(rows), base, shape, start);
+        // Sums of values or of magnitudes, exact in any order: windows of
+        // three pixels with stride two along the row take each value once
+        // ([`float16::sum_windows_3s2`]).
+        let sum_3s2 = match mode {
+            Mode::Avg { .. } => Some(false),
+            Mode::Lp { p: 1.0 } => Some(true),
+            _ => None,
+        };
+        let sum_3s2 = sum_3s2.filter(|_| (g2.kernel, g2.stride, g2.dilation) == (3, 2, 1));
         macro_rules! pixels {
             ($f:expr) => {
-                mean_planes_f16_pixels(hw, parts, out, $f, finish_from)
+                mean_planes_f16_pixels(hw, parts, out, sum_3s2, $f, finish_from)
             };
         }
         with_fold!(f32, pixels);
@@ -692,11 +701,23 @@ fn mean_planes_wide<T: Element, W: Element, M: Element>(
 /// channels), and its divisions and roundings ran while no input was
 /// read.
 ///
+/// With `sum_3s2` (`Some(abs)`: the fold adds each value, or with `abs`
+/// its magnitude, and the last axis has windows of 3 with stride 2),
+/// windows of one to three rows are summed by
+/// [`float16::sum_windows_3s2`] instead where they lie wholly inside the
+/// row, each value widened once: the row a window shares with the one
+/// the same job summed before it (in the plane before, for 2-D maps; in
+/// the output row before, for 3-D ones) is carried, not read again.
+/// Harness, one thread, float16 avg 3x3/2: NHWC 4.1 -> 4.5-4.65 GiB/s,
+/// HWC 4.1 -> 4.4-4.5 (max 6.7-6.9).
+///
 /// [`float16::fold_pixels`]: super::float16::fold_pixels
+/// [`float16::sum_windows_3s2`]: super::float16::sum_windows_3s2
 fn mean_planes_f16_pixels<M: Element>(
     hw: super::float16::F16c,
     (rows, base, shape, start): (&[u16], usize, &PoolShape, usize),
     out: &mut [M],
+    sum_3s2: Option<bool>,
     f: impl Fn(f64, f32) -> f64 + Copy + Sync,
     finish: impl Fn((usize, usize, usize), &[f64], &mut [M]) + Sync,
 ) {
@@ -718,28 +739,63 @@ fn mean_planes_f16_pixels<M: Element>(
         }
     };
     let geometry = (inner, g2.dilation * inner);
+    let carry_len = if sum_3s2.is_some() { out_row } else { 0 };
     out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
-        || (vec![0f64; pixels * inner], Vec::new()),
-        |(acc, group), (k, plane)| {
+        || {
+            let carry = (vec![0f64; carry_len], Vec::new(), None);
+            (vec![0f64; pixels * inner], Vec::new(), Vec::new(), carry)
+        },
+        |(acc, group, keys, (carry, columns, carried_row)), (k, plane)| {
             let p = start + k;
-            let a = p % g0.output;
+            let (m, a) = (p / g0.output, p % g0.output);
             let (map, row0) = shape.plane_input(rows, base, p);
             for (b, out_row) in plane.chunks_exact_mut(out_row).enumerate() {
                 group.clear();
+                keys.clear();
                 for t0 in g0.taps(a) {
-                    let i = g0.cell(a, t0) - row0;
+                    let i = g0.cell(a, t0);
                     for t1 in g1.taps(b) {
                         let j = g1.cell(b, t1);
-                        group.push(&map[(i * g1.input + j) * row_len..][..row_len]);
+                        group.push(&map[((i - row0) * g1.input + j) * row_len..][..row_len]);
+                        keys.push((m * g0.input + i) * g1.input + j);
                     }
                 }
+                let abs = sum_3s2.filter(|_| (1..=3).contains(&group.len()));
+                // The first row's sums are those the last window kept.
+                let carried = group.len() > 1 && *carried_row == keys.first().copied();
                 for (q, part) in out_row.chunks_mut(pixels * inner).enumerate() {
                     let c0 = q * pixels;
                     let acc = &mut acc[..part.len()];
-                    let window = |c| window(c0 + c);
-                    super::float16::fold_pixels(hw, acc, group, geometry, window, f);
+                    let Some(abs) = abs else {
+                        let window = |c| window(c0 + c);
+                        super::float16::fold_pixels(hw, acc, group, geometry, window, f);
+                        finish((a, b, c0), acc, part);
+                        continue;
+                    };
+                    // The whole windows `lo..hi` of this part, between edges.
+                    let n = part.len() / inner;
+                    let lo = interior.start.clamp(c0, c0 + n);
+                    let hi = interior.end.clamp(lo, c0 + n);
+                    let (head, rest) = acc.split_at_mut((lo - c0) * inner);
+                    let (middle, tail) = rest.split_at_mut((hi - lo) * inner);
+                    super::float16::fold_pixels(hw, head, group, geometry, |c| window(c0 + c), f);
+                    super::float16::fold_pixels(hw, tail, group, geometry, |c| window(hi + c), f);
+                    if hi > lo {
+                        let from = g2.cell(lo, 0) * inner;
+                        let new = &group[usize::from(carried)..];
+                        let mut cut: [&[u16]; 3] = [&[]; 3];
+                        for (cut, row) in cut.iter_mut().zip(new) {
+                            *cut = &row[from..];
+                        }
+                        let carry = (&mut carry[lo * inner..hi * inner], carried);
+                        let cut = &cut[..new.len()];
+                        super::float16::sum_windows_3s2(
+                            hw, middle, cut, inner, carry, abs, columns,
+                        );
+                    }
                     finish((a, b, c0), acc, part);
                 }
+                *carried_row = abs.and(keys.last().copied());
             }
         },
     );
@@ -3564,6 +3620,60 @@ mod tests {
                             v.to_bits(),
                             "{window:?} {w} {mode:?} at {at}: {g} vs {v}"
                         );
+                    }
+                }
+            }
+        }
+    }
+
+    /// Channels-last float16 sums of windows three wide with stride two
+    /// ([`float16::sum_windows_3s2`]) on one thread, where a job folds its
+    /// planes in turn and carries the row two windows share: bit for bit
+    /// against [`naive_mean`] (NaN as NaN), in 2-D maps and in 3-D ones
+    /// whose first axis has windows of one, with padding and ceil mode
+    /// (edge windows of fewer rows between carried ones), rows longer than
+    /// [`PIXEL_SUMS`] sums, and in three bands of planes, as a stream is.
+    ///
+    /// [`float16::sum_windows_3s2`]: super::super::float16::sum_windows_3s2
+    #[test]
+    fn float16_sums_3s2_carry_the_shared_row() {
+        let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let values =
+            [65504.0, -65504.0, 1.0, -0.0, 2f32.powi(-24), 7.0, -2.25, 0.5, 2f32.powi(-11)];
+        let unit = AxisGeometry::new(3, 1, 1, 1, AxisPad::Valid, false).unwrap();
+        let modes = [
+            Mode::Avg { count_include_pad: false },
+            Mode::Avg { count_include_pad: true },
+            Mode::Lp { p: 1.0 },
+        ];
+        for window in
+            [(2, 3, 1, 0, false), (2, 3, 1, 1, false), (2, 3, 1, 0, true), (2, 3, 1, 1, true)]
+        {
+            let ax = |l| window_axis(l, window);
+            for (inner, w) in [(16, 13), (45, 9), (64, 20), (16, 151)] {
+                for shape in [
+                    PoolShape::new(2, inner, &[ax(11), ax(w)]),
+                    PoolShape::new(1, inner, &[unit, ax(9), ax(w)]),
+                ] {
+                    let what = what_shape(&shape, window);
+                    let input: Vec<f16> =
+                        mixed(shape.input_len(), &values).into_iter().map(f16::from_f32).collect();
+                    for mode in modes {
+                        let want = naive_mean(&input, &shape, mode);
+                        let mut got = vec![f16::ZERO; shape.output_len()];
+                        one_thread.install(|| pool_mean(&input, &shape, mode, &mut got));
+                        for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                            let w = <f16 as Element>::from_f64(w);
+                            let same = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
+                            assert!(same, "{what} {mode:?} at {at}: {g} vs {w}");
+                        }
+                        let banded = one_thread.install(|| {
+                            in_bands(&input, &shape, f16::ZERO, |rows, base, band, out| {
+                                mean_planes(rows, base, &shape, band, mode, out)
+                            })
+                        });
+                        let bits = |v: &[f16]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert!(bits(&banded) == bits(&got), "{what} {mode:?} banded");
                     }
                 }
             }
