@@ -924,13 +924,7 @@ mod tests {
             return;
         };
         let specials = [0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x0001, 0x83FF, 0x7BFF, 0xFBFF];
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = crate::ops::xorshift(0x2545_F491_4F6C_DD1D);
         let same = |g: f64, w: f64| g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
         for inner in [1, 7, 8, 16, 45, 70] {
             for outputs in [1, 2, 5] {
@@ -942,7 +936,7 @@ mod tests {
                             (0..width * inner)
                                 .map(|_| {
                                     let h = next();
-                                    if h % 8 == 0 {
+                                    if h.is_multiple_of(8) {
                                         specials[(h >> 8) as usize % specials.len()]
                                     } else {
                                         // Finite: exponent field below 31.

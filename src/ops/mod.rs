@@ -249,3 +249,15 @@ impl Element for f16 {
         if take { x } else { acc }
     }
 }
+
+/// A xorshift64 generator started from `seed` (not zero), for the tests'
+/// random data.
+#[cfg(test)]
+pub(crate) fn xorshift(mut state: u64) -> impl FnMut() -> u64 {
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    }
+}
