@@ -187,8 +187,8 @@ pub fn fold_pixels(
 /// space, for the last column of each row.
 ///
 /// Each input value is widened once where [`fold_pixels`] widened it at
-/// every window it is in (2.25 times at 3×3/2): the window's middle column
-/// starts the next one, and its last row the one below. The sums are of
+/// every window it is in (2.25 times at 3×3/2): a window's last column is
+/// the next one's first, and its last row the first of the one below. The sums are of
 /// float16 values in float64, exact in any order, so only their sign at
 /// zero could tell orders apart; the +0 start settles it.
 ///
@@ -207,6 +207,7 @@ pub fn sum_windows_3s2(
 ) {
     assert!(inner > 0 && acc.len().is_multiple_of(inner), "sum_windows_3s2 needs whole pixels");
     assert_eq!(carry.len(), acc.len(), "sum_windows_3s2 needs a carry per output");
+    assert!((1..=3).contains(&rows.len()), "sum_windows_3s2 takes one to three rows");
     let span = (2 * (acc.len() / inner) + 1) * inner;
     assert!(rows.iter().all(|r| r.len() >= span), "sum_windows_3s2 needs whole windows");
     #[cfg(target_arch = "x86_64")]
