@@ -110,13 +110,23 @@ fn to_f32_odd(x: f64) -> f32 {
 /// # Panics
 /// If the lengths differ.
 pub fn narrow_f64_row(input: &[f64], out: &mut [u16]) {
+    narrow_f64_row_scaled(input, 1.0, out);
+}
+
+/// [`narrow_f64_row`] of each value times `scale`: averages whose divisor
+/// is a power of two, whose quotients are exact products, rounded as they
+/// are made instead of stored as a row of float64 and read back.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn narrow_f64_row_scaled(input: &[f64], scale: f64, out: &mut [u16]) {
     assert_eq!(input.len(), out.len(), "narrow_f64_row needs equal lengths");
     #[cfg(target_arch = "x86_64")]
     if has_hw() {
-        return x86::narrow_f64(input, out);
+        return x86::narrow_f64(input, scale, out);
     }
     for (o, &x) in out.iter_mut().zip(input) {
-        *o = narrow_f64(x);
+        *o = narrow_f64(x * scale);
     }
 }
 
@@ -277,9 +287,9 @@ pub fn widen_pairs_row(input: &[u16], evens: &mut [f32], odds: &mut [f32], mask:
     }
 }
 
-/// A row version of [`narrow_f64`], for the tests.
+/// A row version of [`narrow_f64`] of values times a scale, for the tests.
 #[cfg(test)]
-type NarrowRow = fn(&[f64], &mut [u16]);
+type NarrowRow = fn(&[f64], f64, &mut [u16]);
 
 #[cfg(target_arch = "x86_64")]
 mod x86 {
@@ -509,15 +519,15 @@ mod x86 {
         }
     }
 
-    pub(super) fn narrow_f64(input: &[f64], out: &mut [u16]) {
+    pub(super) fn narrow_f64(input: &[f64], scale: f64, out: &mut [u16]) {
         if has_avx512() {
             // SAFETY: checked just now, and AVX2 and F16C by
-            // `narrow_f64_row`.
-            unsafe { narrow_f64_avx512(input, out) }
+            // `narrow_f64_row_scaled`.
+            unsafe { narrow_f64_avx512(input, scale, out) }
         } else {
-            // SAFETY: `narrow_f64_row` checked that the CPU has AVX2 and
-            // F16C.
-            unsafe { narrow_f64_avx2(input, out) }
+            // SAFETY: `narrow_f64_row_scaled` checked that the CPU has
+            // AVX2 and F16C.
+            unsafe { narrow_f64_avx2(input, scale, out) }
         }
     }
 
@@ -528,10 +538,10 @@ mod x86 {
         let mut versions: Vec<(&'static str, super::NarrowRow)> = Vec::new();
         if super::cpu_has_f16c() {
             // SAFETY: the CPU has AVX2 and F16C.
-            versions.push(("avx2", |x, o| unsafe { narrow_f64_avx2(x, o) }));
+            versions.push(("avx2", |x, k, o| unsafe { narrow_f64_avx2(x, k, o) }));
             if has_avx512() {
                 // SAFETY: and AVX-512 F and VL.
-                versions.push(("avx512", |x, o| unsafe { narrow_f64_avx512(x, o) }));
+                versions.push(("avx512", |x, k, o| unsafe { narrow_f64_avx512(x, k, o) }));
             }
         }
         versions
@@ -549,13 +559,14 @@ mod x86 {
     /// conversion, a comparison and a correction; against today's AVX2
     /// version (bit arithmetic, see `to_f32_odd`) it has not been timed.
     #[target_feature(enable = "avx512f,avx512vl,avx2,f16c")]
-    fn narrow_f64_avx512(input: &[f64], out: &mut [u16]) {
+    fn narrow_f64_avx512(input: &[f64], scale: f64, out: &mut [u16]) {
         let one = _mm256_set1_epi32(1);
+        let scale8 = _mm512_set1_pd(scale);
         let (whole, tail) = input.as_chunks::<8>();
         let (out_whole, out_tail) = out.as_chunks_mut::<8>();
         for (o, x) in out_whole.iter_mut().zip(whole) {
             // SAFETY: `x` is eight float64.
-            let x = unsafe { _mm512_loadu_pd(x.as_ptr()) };
+            let x = _mm512_mul_pd(unsafe { _mm512_loadu_pd(x.as_ptr()) }, scale8);
             let cut = _mm512_cvt_roundpd_ps::<{ _MM_FROUND_TO_ZERO | _MM_FROUND_NO_EXC }>(x);
             // Inexact (or NaN, which stays a NaN): make it odd.
             let inexact = _mm512_cmp_pd_mask::<_CMP_NEQ_UQ>(_mm512_cvtps_pd(cut), x);
@@ -564,7 +575,7 @@ mod x86 {
             *o = bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(odd));
         }
         for (o, &x) in out_tail.iter_mut().zip(tail) {
-            *o = super::narrow_f64(x);
+            *o = super::narrow_f64(x * scale);
         }
     }
 
@@ -573,11 +584,11 @@ mod x86 {
     /// inlined into the loop (through [`by_eight`], which calls it for
     /// the tail too, it stayed a call per chunk, with its `vzeroupper`).
     #[target_feature(enable = "avx2,f16c")]
-    fn narrow_f64_avx2(input: &[f64], out: &mut [u16]) {
+    fn narrow_f64_avx2(input: &[f64], scale: f64, out: &mut [u16]) {
         let lane = |x: [f64; 8]| -> [u16; 8] {
             let mut odd = [0f32; 8];
             for (o, x) in odd.iter_mut().zip(x) {
-                *o = super::to_f32_odd(x);
+                *o = super::to_f32_odd(x * scale);
             }
             bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(bytemuck::cast(odd)))
         };
@@ -587,7 +598,7 @@ mod x86 {
             *o = lane(x);
         }
         for (o, &x) in out_tail.iter_mut().zip(tail) {
-            *o = super::narrow_f64(x);
+            *o = super::narrow_f64(x * scale);
         }
     }
 
@@ -798,23 +809,29 @@ mod tests {
                 xs.extend([f, mid * (1.0 + d), mid + d, -mid]);
             }
         }
-        // The row function, and each vector version the CPU can run.
-        let mut rows: Vec<(&str, NarrowRow)> = vec![("row", narrow_f64_row)];
+        // The row functions, and each vector version the CPU can run;
+        // scaled by 1 and by powers of two (averages of 4 and of 64).
+        let plain: NarrowRow = |x, _, o| narrow_f64_row(x, o);
+        let mut rows: Vec<(&str, NarrowRow)> =
+            vec![("row", plain), ("scaled row", narrow_f64_row_scaled)];
         #[cfg(target_arch = "x86_64")]
         rows.extend(x86::narrow_f64_versions());
         for (name, row) in rows {
-            let mut out = vec![0u16; xs.len()];
-            row(&xs, &mut out);
-            for (&x, &h) in xs.iter().zip(&out) {
-                let want = narrow_f64(x);
-                assert_eq!(h, want, "{name} {x:e}: {h:#06x}, want {want:#06x}");
-            }
-            for len in 0..20 {
-                let src: Vec<f64> = (0..len).map(|i| 1.0 + i as f64 / 3.0).collect();
-                let mut dst = vec![0u16; len];
-                row(&src, &mut dst);
-                let want: Vec<u16> = src.iter().map(|&x| narrow_f64(x)).collect();
-                assert_eq!(dst, want, "{name} length {len}");
+            let scales: &[f64] = if name == "row" { &[1.0] } else { &[1.0, 0.25, 1.0 / 64.0] };
+            for &scale in scales {
+                let mut out = vec![0u16; xs.len()];
+                row(&xs, scale, &mut out);
+                for (&x, &h) in xs.iter().zip(&out) {
+                    let want = narrow_f64(x * scale);
+                    assert_eq!(h, want, "{name} ·{scale} {x:e}: {h:#06x}, want {want:#06x}");
+                }
+                for len in 0..20 {
+                    let src: Vec<f64> = (0..len).map(|i| 1.0 + i as f64 / 3.0).collect();
+                    let mut dst = vec![0u16; len];
+                    row(&src, scale, &mut dst);
+                    let want: Vec<u16> = src.iter().map(|&x| narrow_f64(x * scale)).collect();
+                    assert_eq!(dst, want, "{name} ·{scale} length {len}");
+                }
             }
         }
     }

@@ -441,6 +441,10 @@ pub fn mean_planes<T: Element>(
     let fused = T::DTYPE != DType::F64 && (!f16_out || f16_hw);
     let rows_by_n01 =
         if inner == 1 { row_divisors(shape, include_pad, &counts2) } else { Vec::new() };
+    // Whether every output of a row has the same count along the last
+    // axis (asked once here: per output row, it cost a quarter of float16
+    // NCHW avg 2x2/2).
+    let counts_alike = counts2.iter().all(|&c| c == counts2[0]);
     let (counts2, rows_by_n01) = (&counts2, &rows_by_n01);
     let row = g2.output * inner;
     // Finishes the outputs of output row `b` of plane `a` from pixel `c0`
@@ -466,6 +470,23 @@ pub fn mean_planes<T: Element>(
             match mode {
                 Mode::Avg { .. } => {
                     let n01 = (g0.count(a, include_pad) * g1.count(b, include_pad)) as f64;
+                    let counts = &counts2[c0..][..out_row.len() / inner];
+                    // One power of two for every output (2x2/2 away from
+                    // the edges): exact products, rounded as they are made.
+                    // Harness, one thread, float16 avg 2x2/2: HWC 6.4 ->
+                    // 7.7-8.0 GiB/s, NHWC 6.5 -> 7.7, NCHW 4.0 -> 4.5.
+                    let n = n01 * counts[0];
+                    let same = |c: &[f64]| c.iter().all(|&c| c == counts[0]);
+                    let one_count = if c0 == 0 && counts.len() == counts2.len() {
+                        counts_alike
+                    } else {
+                        same(counts)
+                    };
+                    if f16_hw && power_of_two(n) && one_count {
+                        let out = bytemuck::cast_slice_mut(out_row);
+                        super::float16::narrow_f64_row_scaled(acc_row, 1.0 / n, out);
+                        return;
+                    }
                     // The tables hold whole rows.
                     let row = rows_by_n01.iter().find(|r| r.n01 == n01 && c0 == 0);
                     let divisors = Divisors { n01, counts: &counts2[c0..], row, fused };
