@@ -198,9 +198,9 @@ pub fn fold_pixels(
 ///
 /// Each input value is widened once where [`fold_pixels`] widened it at
 /// every window it is in (2.25 times at 3×3/2): a window's last column is
-/// the next one's first, and its last row the first of the one below. The sums are of
-/// float16 values in float64, exact in any order, so only their sign at
-/// zero could tell orders apart; the +0 start settles it.
+/// the next one's first, and its last row the first of the one below.
+/// The sums are of float16 values in float64, exact in any order, so only
+/// their sign at zero could tell orders apart; the +0 start settles it.
 ///
 /// # Panics
 /// If `acc` is not whole pixels, `carry` differs from it in length,

@@ -476,13 +476,12 @@ pub fn mean_planes<T: Element>(
                     // Harness, one thread, float16 avg 2x2/2: HWC 6.4 ->
                     // 7.7-8.0 GiB/s, NHWC 6.5 -> 7.7, NCHW 4.0 -> 4.5.
                     let n = n01 * counts[0];
-                    let same = |c: &[f64]| c.iter().all(|&c| c == counts[0]);
-                    let one_count = if c0 == 0 && counts.len() == counts2.len() {
-                        counts_alike
-                    } else {
-                        same(counts)
+                    let whole_row = counts.len() == counts2.len();
+                    let one_count = || match whole_row {
+                        true => counts_alike,
+                        false => counts.iter().all(|&c| c == counts[0]),
                     };
-                    if f16_hw && power_of_two(n) && one_count {
+                    if f16_hw && power_of_two(n) && one_count() {
                         let out = bytemuck::cast_slice_mut(out_row);
                         super::float16::narrow_f64_row_scaled(acc_row, 1.0 / n, out);
                         return;
@@ -764,26 +763,28 @@ fn mean_planes_f16_pixels<M: Element>(
     out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
         || {
             let carry = (vec![0f64; carry_len], Vec::new(), None);
-            (vec![0f64; pixels * inner], Vec::new(), Vec::new(), carry)
+            (vec![0f64; pixels * inner], Vec::new(), carry)
         },
-        |(acc, group, keys, (carry, columns, carried_row)), (k, plane)| {
+        |(acc, group, (carry, columns, carried_row)), (k, plane)| {
             let p = start + k;
             let (m, a) = (p / g0.output, p % g0.output);
             let (map, row0) = shape.plane_input(rows, base, p);
             for (b, out_row) in plane.chunks_exact_mut(out_row).enumerate() {
                 group.clear();
-                keys.clear();
+                // Global keys of the window's first and last rows.
+                let (mut first, mut last) = (None, None);
                 for t0 in g0.taps(a) {
                     let i = g0.cell(a, t0);
                     for t1 in g1.taps(b) {
                         let j = g1.cell(b, t1);
                         group.push(&map[((i - row0) * g1.input + j) * row_len..][..row_len]);
-                        keys.push((m * g0.input + i) * g1.input + j);
+                        last = Some((m * g0.input + i) * g1.input + j);
+                        first = first.or(last);
                     }
                 }
                 let abs = sum_3s2.filter(|_| (1..=3).contains(&group.len()));
                 // The first row's sums are those the last window kept.
-                let carried = group.len() > 1 && *carried_row == keys.first().copied();
+                let carried = group.len() > 1 && *carried_row == first;
                 for (q, part) in out_row.chunks_mut(pixels * inner).enumerate() {
                     let c0 = q * pixels;
                     let acc = &mut acc[..part.len()];
@@ -816,7 +817,7 @@ fn mean_planes_f16_pixels<M: Element>(
                     }
                     finish((a, b, c0), acc, part);
                 }
-                *carried_row = abs.and(keys.last().copied());
+                *carried_row = abs.and(last);
             }
         },
     );
