@@ -130,6 +130,32 @@ pub fn narrow_f64_row_scaled(input: &[f64], scale: f64, out: &mut [u16]) {
     }
 }
 
+/// [`narrow_f64_row`] of each value divided by `n`, a count: averages
+/// rounded to float16 as they are divided, instead of a row of float64
+/// quotients stored and read back (for divisors that are not a power of
+/// two: [`narrow_f64_row_scaled`] multiplies by those). Each quotient is
+/// the correctly rounded division's, so the bits are those of
+/// [`narrow_f64`]`(x / n)`: by Markstein's correction (a product by the
+/// reciprocal and two fused multiply-adds) where the CPU fuses multiply
+/// and add, by the division elsewhere. The correction needs a remainder
+/// that does not underflow (the fused multiply-add cannot overflow here:
+/// its exact result is smaller than the sum); where it would (sums below
+/// 2^-900), a quotient an ulp of float64 off still rounds to the same
+/// float16 zero.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn narrow_f64_row_divided(input: &[f64], n: f64, out: &mut [u16]) {
+    assert_eq!(input.len(), out.len(), "narrow_f64_row needs equal lengths");
+    #[cfg(target_arch = "x86_64")]
+    if has_hw() {
+        return x86::narrow_quotients(input, n, out);
+    }
+    for (o, &x) in out.iter_mut().zip(input) {
+        *o = narrow_f64(x / n);
+    }
+}
+
 /// True where [`leaky_hw`] runs: x86-64 with AVX2 and F16C, unless the
 /// hidden `CNNOPS_TEST_NO_F16C` variable is set. The tests set it to run
 /// the software conversions, the paths of CPUs without F16C, on machines
@@ -579,27 +605,79 @@ mod x86 {
         }
     }
 
-    /// Whole chunks of eight by F16C, the rest by [`super::narrow_f64`]
-    /// (the same bits): called from one place only, the chunk's body is
-    /// inlined into the loop (through [`by_eight`], which calls it for
-    /// the tail too, it stayed a call per chunk, with its `vzeroupper`).
+    /// `out[i] = narrow_f64(f(input[i]))`, whole chunks of eight by F16C,
+    /// the rest by [`super::narrow_f64`] (the same bits): the body of the
+    /// narrowing kernels. A macro, so that `f` is compiled with the
+    /// features of the kernel it is expanded in (fused multiply-add in
+    /// [`narrow_quotients_fma`]), and the chunk's body is inlined into the
+    /// loop (through [`by_eight`], which calls it for the tail too, it
+    /// stayed a call per chunk, with its `vzeroupper`).
+    macro_rules! narrow_each {
+        ($input:expr, $out:expr, $f:expr) => {{
+            let f = $f;
+            let lane = |x: [f64; 8]| -> [u16; 8] {
+                let mut odd = [0f32; 8];
+                for (o, x) in odd.iter_mut().zip(x) {
+                    *o = super::to_f32_odd(f(x));
+                }
+                bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(bytemuck::cast(odd)))
+            };
+            let (whole, tail) = $input.as_chunks::<8>();
+            let (out_whole, out_tail) = $out.as_chunks_mut::<8>();
+            for (o, &x) in out_whole.iter_mut().zip(whole) {
+                *o = lane(x);
+            }
+            for (o, &x) in out_tail.iter_mut().zip(tail) {
+                *o = super::narrow_f64(f(x));
+            }
+        }};
+    }
+
     #[target_feature(enable = "avx2,f16c")]
     fn narrow_f64_avx2(input: &[f64], scale: f64, out: &mut [u16]) {
-        let lane = |x: [f64; 8]| -> [u16; 8] {
-            let mut odd = [0f32; 8];
-            for (o, x) in odd.iter_mut().zip(x) {
-                *o = super::to_f32_odd(x * scale);
+        narrow_each!(input, out, |x: f64| x * scale)
+    }
+
+    pub(super) fn narrow_quotients(input: &[f64], n: f64, out: &mut [u16]) {
+        if is_x86_feature_detected!("fma") {
+            // SAFETY: checked just now, and AVX2 and F16C by
+            // `narrow_f64_row_divided`.
+            unsafe { narrow_quotients_fma(input, n, out) }
+        } else {
+            // SAFETY: `narrow_f64_row_divided` checked that the CPU has
+            // AVX2 and F16C.
+            unsafe { narrow_divided_avx2(input, n, out) }
+        }
+    }
+
+    /// The vector versions of [`super::narrow_f64_row_divided`] the CPU
+    /// can run, by name, for the tests.
+    #[cfg(test)]
+    pub(super) fn narrow_quotients_versions() -> Vec<(&'static str, super::NarrowRow)> {
+        let mut versions: Vec<(&'static str, super::NarrowRow)> = Vec::new();
+        if super::cpu_has_f16c() {
+            // SAFETY: the CPU has AVX2 and F16C.
+            versions.push(("avx2 divided", |x, n, o| unsafe { narrow_divided_avx2(x, n, o) }));
+            if is_x86_feature_detected!("fma") {
+                // SAFETY: and FMA.
+                versions
+                    .push(("fma quotients", |x, n, o| unsafe { narrow_quotients_fma(x, n, o) }));
             }
-            bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(bytemuck::cast(odd)))
-        };
-        let (whole, tail) = input.as_chunks::<8>();
-        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
-        for (o, &x) in out_whole.iter_mut().zip(whole) {
-            *o = lane(x);
         }
-        for (o, &x) in out_tail.iter_mut().zip(tail) {
-            *o = super::narrow_f64(x * scale);
-        }
+        versions
+    }
+
+    /// Quotients by Markstein's correction ([`crate::ops::quotient`]), a
+    /// multiplication and two fused multiply-adds instead of a division.
+    #[target_feature(enable = "avx2,fma,f16c")]
+    fn narrow_quotients_fma(input: &[f64], n: f64, out: &mut [u16]) {
+        let y = 1.0 / n;
+        narrow_each!(input, out, |x: f64| crate::ops::quotient(x, n, y))
+    }
+
+    #[target_feature(enable = "avx2,f16c")]
+    fn narrow_divided_avx2(input: &[f64], n: f64, out: &mut [u16]) {
+        narrow_each!(input, out, |x: f64| x / n)
     }
 
     #[target_feature(enable = "avx2,f16c")]
@@ -831,6 +909,57 @@ mod tests {
                     row(&src, scale, &mut dst);
                     let want: Vec<u16> = src.iter().map(|&x| narrow_f64(x * scale)).collect();
                     assert_eq!(dst, want, "{name} ·{scale} length {len}");
+                }
+            }
+        }
+    }
+
+    /// The divided rows (averages of float16 sums by a count) round each
+    /// quotient once: against the bisection reference on the exact
+    /// quotient's float64 rounding, which rounds to float16 as the exact
+    /// quotient does (float64 has more than twice float16's precision and
+    /// two bits, so double rounding of a quotient is innocuous). Sums are
+    /// float16 values and midpoints times the divisor and their float64
+    /// neighbours (where a product by the reciprocal alone misrounds), sums
+    /// of random float16 values, and the edges of float64; divisors
+    /// include powers of two; every length around a vector.
+    #[test]
+    fn narrow_f64_row_divided_rounds_each_quotient_once() {
+        let mut next = crate::ops::xorshift(0x2F6B_0E3A_9D1C_5487);
+        let divisors =
+            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 9.0, 12.0, 25.0, 27.0, 49.0, 81.0, 343.0];
+        let mut rows: Vec<(&str, NarrowRow)> = vec![("row", narrow_f64_row_divided)];
+        #[cfg(target_arch = "x86_64")]
+        rows.extend(x86::narrow_quotients_versions());
+        for n in divisors {
+            let mut xs = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -f64::NAN];
+            xs.extend([f64::MAX, -f64::MAX, 1e300, -1e-300, 5e-324, 65504.0 * n, 65520.0 * n]);
+            for h in (0..0x7C00u16).step_by(3) {
+                let v = f64::from(f16::from_bits(h));
+                let up = if h == 0x7BFF { 65536.0 } else { f64::from(f16::from_bits(h + 1)) };
+                for c in [v * n, (v + up) / 2.0 * n] {
+                    xs.extend([c, -c, c.next_up(), c.next_down()]);
+                }
+            }
+            for _ in 0..2000 {
+                let terms = 1 + next() % 9;
+                let sum: f64 = (0..terms).map(|_| f64::from(widen(next() as u16 & 0xFBFF))).sum();
+                xs.push(sum);
+            }
+            for (name, row) in &rows {
+                let mut out = vec![0u16; xs.len()];
+                row(&xs, n, &mut out);
+                for (&x, &h) in xs.iter().zip(&out) {
+                    let want = nearest_f16(x / n);
+                    let same = h == want || (x.is_nan() && h & 0x7FFF > 0x7C00);
+                    assert!(same, "{name} {x:e} / {n}: {h:#06x}, want {want:#06x}");
+                }
+                for len in 0..20 {
+                    let src = &xs[xs.len() - len..];
+                    let mut dst = vec![0u16; len];
+                    row(src, n, &mut dst);
+                    let want: Vec<u16> = src.iter().map(|&x| nearest_f16(x / n)).collect();
+                    assert_eq!(dst, want, "{name} / {n} length {len}");
                 }
             }
         }

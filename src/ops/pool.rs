@@ -28,8 +28,8 @@
 //! and minutes in one rustc; called instead, 1 GB and 20 s. The code run is
 //! the same either way.
 
-use super::Element;
 use super::pow::{fast_pow_for, pow};
+use super::{Element, quotient};
 use crate::geometry::{AxisGeometry, AxisPad};
 use crate::npy::DType;
 use half::f16;
@@ -471,19 +471,24 @@ pub fn mean_planes<T: Element>(
                 Mode::Avg { .. } => {
                     let n01 = (g0.count(a, include_pad) * g1.count(b, include_pad)) as f64;
                     let counts = &counts2[c0..][..out_row.len() / inner];
-                    // One power of two for every output (2x2/2 away from
-                    // the edges): exact products, rounded as they are made.
-                    // Harness, one thread, float16 avg 2x2/2: HWC 6.4 ->
-                    // 7.7-8.0 GiB/s, NHWC 6.5 -> 7.7, NCHW 4.0 -> 4.5.
+                    // One divisor for every output (windows away from the
+                    // edges): float16 rounded as the quotients are made,
+                    // not from a row of them. By a power of two (2x2/2)
+                    // the quotients are exact products: harness, one
+                    // thread, float16 avg 2x2/2: HWC 6.4 -> 7.7-8.0 GiB/s,
+                    // NHWC 6.5 -> 7.7, NCHW 4.0 -> 4.5.
                     let n = n01 * counts[0];
                     let whole_row = counts.len() == counts2.len();
                     let one_count = || match whole_row {
                         true => counts_alike,
                         false => counts.iter().all(|&c| c == counts[0]),
                     };
-                    if f16_hw && power_of_two(n) && one_count() {
+                    if f16_hw && one_count() {
                         let out = bytemuck::cast_slice_mut(out_row);
-                        super::float16::narrow_f64_row_scaled(acc_row, 1.0 / n, out);
+                        match power_of_two(n) {
+                            true => super::float16::narrow_f64_row_scaled(acc_row, 1.0 / n, out),
+                            false => super::float16::narrow_f64_row_divided(acc_row, n, out),
+                        }
                         return;
                     }
                     // The tables hold whole rows.
@@ -922,21 +927,6 @@ fn row_divisors(shape: &PoolShape, include_pad: bool, counts2: &[f64]) -> Vec<Ro
         }
     }
     table
-}
-
-/// `s / n`, correctly rounded (the division's result bit for bit), from
-/// `y = 1 / n` rounded, by Markstein's correction: `q = s·y` is within an
-/// ulp of the quotient, the remainder `s − q·n` is exact in a fused
-/// multiply-add, and `q + remainder·y` rounds to the quotient. Needs a
-/// hardware fused multiply-add (else `mul_add` is a slow library call)
-/// and no overflow or underflow in the remainder. An exact product
-/// (remainder 0, `s` = ±0 included), ±inf and NaN keep `q`, which is then
-/// the quotient (`−0 / n` is −0, which the correction would make +0).
-#[cfg_attr(not(debug_assertions), inline(always))]
-fn quotient(s: f64, n: f64, y: f64) -> f64 {
-    let q = s * y;
-    let r = (-q).mul_add(n, s);
-    if r != 0.0 && q.is_finite() { r.mul_add(y, q) } else { q }
 }
 
 vectorised! {
