@@ -162,7 +162,7 @@ for version in [(2, 0), (3, 0)]:
     run(["relu", path("v.npy"), path("v_out.npy")])
     same(np.load(path("v_out.npy")), relu_ref(a), f"relu format {version}")
 
-# float16 averages, Lp norms (p = 2, 1.5, 3, 4) and leaky ReLU against
+# float16 averages, Lp norms (p = 1, 2, 1.5, 3, 4) and leaky ReLU against
 # NumPy in float64 rounded once to float16, with the F16C conversions where
 # the CPU has them and with the software ones (CNNOPS_TEST_NO_F16C), the
 # paths of CPUs without F16C. float64 sums of float16 values are exact, so
@@ -190,6 +190,7 @@ for env in [{}, {"CNNOPS_TEST_NO_F16C": "1"}]:
             w = windows(a64, k, s, axes)
             for mode, extra, want in [
                 ("avg", [], w.mean(axis=(-1, -2))),
+                ("lp", ["--p", "1"], np.abs(w).sum(axis=(-1, -2))),
                 ("lp", ["--p", "2"], np.sqrt((w * w).sum(axis=(-1, -2)))),
                 ("lp", ["--p", "1.5"], (np.abs(w) ** 1.5).sum(axis=(-1, -2)) ** (1 / 1.5)),
                 ("lp", ["--p", "3"], np.cbrt((np.abs(w) ** 3).sum(axis=(-1, -2)))),
