@@ -156,6 +156,25 @@ pub fn narrow_f64_row_divided(input: &[f64], n: f64, out: &mut [u16]) {
     }
 }
 
+/// The square root of each value rounded to float16 ([`narrow_f64`] of
+/// the float64 root): the 2-norms, rounded as they are taken instead of
+/// from a row of float64 roots. float64's root is correctly rounded, and
+/// float64 has more than twice float16's precision and two bits, so
+/// rounding it again gives float16's correctly rounded root.
+///
+/// # Panics
+/// If the lengths differ.
+pub fn narrow_sqrt_row(input: &[f64], out: &mut [u16]) {
+    assert_eq!(input.len(), out.len(), "narrow_f64_row needs equal lengths");
+    #[cfg(target_arch = "x86_64")]
+    if has_hw() {
+        return x86::narrow_sqrt(input, out);
+    }
+    for (o, &x) in out.iter_mut().zip(input) {
+        *o = narrow_f64(x.sqrt());
+    }
+}
+
 /// True where [`leaky_hw`] runs: x86-64 with AVX2 and F16C, unless the
 /// hidden `CNNOPS_TEST_NO_F16C` variable is set. The tests set it to run
 /// the software conversions, the paths of CPUs without F16C, on machines
@@ -675,6 +694,16 @@ mod x86 {
         narrow_each!(input, out, |x: f64| crate::ops::quotient(x, n, y))
     }
 
+    pub(super) fn narrow_sqrt(input: &[f64], out: &mut [u16]) {
+        // SAFETY: `narrow_sqrt_row` checked that the CPU has AVX2 and F16C.
+        unsafe { narrow_sqrt_avx2(input, out) }
+    }
+
+    #[target_feature(enable = "avx2,f16c")]
+    fn narrow_sqrt_avx2(input: &[f64], out: &mut [u16]) {
+        narrow_each!(input, out, |x: f64| x.sqrt())
+    }
+
     #[target_feature(enable = "avx2,f16c")]
     fn narrow_divided_avx2(input: &[f64], n: f64, out: &mut [u16]) {
         narrow_each!(input, out, |x: f64| x / n)
@@ -961,6 +990,51 @@ mod tests {
                     let want: Vec<u16> = src.iter().map(|&x| nearest_f16(x / n)).collect();
                     assert_eq!(dst, want, "{name} / {n} length {len}");
                 }
+            }
+        }
+    }
+
+    /// The rounded roots of [`narrow_sqrt_row`] against the bisection
+    /// reference on float64's root: squares of float16 values and of the
+    /// midpoints between them (exact in float64) and their neighbours,
+    /// random sums of squares of float16 values, ±0, ±inf, NaN and
+    /// negative values (NaN), at every length around a vector.
+    #[test]
+    fn narrow_sqrt_row_rounds_each_root_once() {
+        let mut next = crate::ops::xorshift(0x6A09_E667_F3BC_C909);
+        let mut xs = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, -1.0, f64::MAX];
+        for h in 0..0x7C00u16 {
+            let v = f64::from(f16::from_bits(h));
+            let up = if h == 0x7BFF { 65536.0 } else { f64::from(f16::from_bits(h + 1)) };
+            for c in [v * v, (v + up) / 2.0 * ((v + up) / 2.0)] {
+                xs.extend([c, c.next_up(), c.next_down()]);
+            }
+        }
+        for _ in 0..20_000 {
+            let terms = 1 + next() % 9;
+            let square = |h: u64| f64::from(widen(h as u16 & 0x7BFF)).powi(2);
+            xs.push((0..terms).map(|_| square(next())).sum());
+        }
+        type Row = fn(&[f64], &mut [u16]);
+        let mut rows: Vec<(&str, Row)> = vec![("row", narrow_sqrt_row)];
+        #[cfg(target_arch = "x86_64")]
+        if cpu_has_f16c() {
+            rows.push(("avx2", x86::narrow_sqrt));
+        }
+        for (name, row) in rows {
+            let mut out = vec![0u16; xs.len()];
+            row(&xs, &mut out);
+            for (&x, &h) in xs.iter().zip(&out) {
+                let want = nearest_f16(x.sqrt());
+                let same = h == want || (x.sqrt().is_nan() && h & 0x7FFF > 0x7C00);
+                assert!(same, "{name} sqrt {x:e}: {h:#06x}, want {want:#06x}");
+            }
+            for len in 0..20 {
+                let src = &xs[xs.len() - len..];
+                let mut dst = vec![0u16; len];
+                row(src, &mut dst);
+                let want: Vec<u16> = src.iter().map(|&x| nearest_f16(x.sqrt())).collect();
+                assert_eq!(dst, want, "{name} length {len}");
             }
         }
     }

@@ -497,9 +497,12 @@ pub fn mean_planes<T: Element>(
                     by_row!(divide_row(inner, divisors));
                 }
                 // The 1-norms are their sums: rounded from them, not from
-                // a copy.
+                // a copy; the 2-norms as their roots are taken.
                 Mode::Lp { p: 1.0 } if f16_hw => {
                     super::float16::narrow_f64_row(acc_row, bytemuck::cast_slice_mut(out_row))
+                }
+                Mode::Lp { p: 2.0 } if f16_hw => {
+                    super::float16::narrow_sqrt_row(acc_row, bytemuck::cast_slice_mut(out_row))
                 }
                 // Rounded one at a time in software, the float16 norms took
                 // two thirds of float16 NHWC Lp p=3.
