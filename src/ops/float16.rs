@@ -132,8 +132,9 @@ pub fn narrow_f64_row_scaled(input: &[f64], scale: f64, out: &mut [u16]) {
 
 /// [`narrow_f64_row`] of each value divided by `n`, a count: averages
 /// rounded to float16 as they are divided, instead of a row of float64
-/// quotients stored and read back (for divisors that are not a power of
-/// two: [`narrow_f64_row_scaled`] multiplies by those). Each quotient is
+/// quotients stored and read back. For divisors that are not powers of
+/// two ([`narrow_f64_row_scaled`] multiplies by the exact reciprocal of
+/// those, which is cheaper). Each quotient is
 /// the correctly rounded division's, so the bits are those of
 /// [`narrow_f64`]`(x / n)`: by Markstein's correction (a product by the
 /// reciprocal and two fused multiply-adds) where the CPU fuses multiply
@@ -146,7 +147,7 @@ pub fn narrow_f64_row_scaled(input: &[f64], scale: f64, out: &mut [u16]) {
 /// # Panics
 /// If the lengths differ.
 pub fn narrow_f64_row_divided(input: &[f64], n: f64, out: &mut [u16]) {
-    assert_eq!(input.len(), out.len(), "narrow_f64_row needs equal lengths");
+    assert_eq!(input.len(), out.len(), "narrow_f64_row_divided needs equal lengths");
     #[cfg(target_arch = "x86_64")]
     if has_hw() {
         return x86::narrow_quotients(input, n, out);
@@ -165,7 +166,7 @@ pub fn narrow_f64_row_divided(input: &[f64], n: f64, out: &mut [u16]) {
 /// # Panics
 /// If the lengths differ.
 pub fn narrow_sqrt_row(input: &[f64], out: &mut [u16]) {
-    assert_eq!(input.len(), out.len(), "narrow_f64_row needs equal lengths");
+    assert_eq!(input.len(), out.len(), "narrow_sqrt_row needs equal lengths");
     #[cfg(target_arch = "x86_64")]
     if has_hw() {
         return x86::narrow_sqrt(input, out);
@@ -688,6 +689,9 @@ mod x86 {
 
     /// Quotients by Markstein's correction ([`crate::ops::quotient`]), a
     /// multiplication and two fused multiply-adds instead of a division.
+    /// AVX2's rounding, also on CPUs with AVX-512 (whose rounding control
+    /// [`narrow_f64_avx512`] uses): not written, as no machine here has it
+    /// to time it on.
     #[target_feature(enable = "avx2,fma,f16c")]
     fn narrow_quotients_fma(input: &[f64], n: f64, out: &mut [u16]) {
         let y = 1.0 / n;
