@@ -949,14 +949,6 @@ mod tests {
         }
     }
 
-    /// Finite float16 bits from random bits: any sign, exponent and
-    /// mantissa, but for the exponent of infinity and NaN, which becomes
-    /// a smaller one.
-    fn finite(bits: u64) -> u16 {
-        let h = bits as u16;
-        if h & 0x7C00 == 0x7C00 { h & 0xBFFF } else { h }
-    }
-
     /// The divided rows (averages of float16 sums by a count) round each
     /// quotient once: bit for bit against the bisection reference on
     /// float64's quotient, the division NumPy's float64 reference rounds
@@ -985,7 +977,9 @@ mod tests {
             }
             for _ in 0..2000 {
                 let terms = 1 + next() % 9;
-                let sum: f64 = (0..terms).map(|_| f64::from(widen(finite(next())))).sum();
+                let sum: f64 = (0..terms)
+                    .map(|_| f64::from(widen(crate::ops::finite_f16(next() as u16))))
+                    .sum();
                 xs.push(sum);
             }
             for (name, row) in &rows {
@@ -1025,7 +1019,7 @@ mod tests {
         }
         for _ in 0..20_000 {
             let terms = 1 + next() % 9;
-            let square = |h: u64| f64::from(widen(finite(h))).powi(2);
+            let square = |h: u64| f64::from(widen(crate::ops::finite_f16(h as u16))).powi(2);
             xs.push((0..terms).map(|_| square(next())).sum());
         }
         type Row = fn(&[f64], &mut [u16]);
@@ -1173,9 +1167,7 @@ mod tests {
                                     if h.is_multiple_of(8) {
                                         specials[(h >> 8) as usize % specials.len()]
                                     } else {
-                                        // Finite: exponent field below 31.
-                                        let h = (h >> 40) as u16;
-                                        if h & 0x7C00 == 0x7C00 { h & 0xBFFF } else { h }
+                                        crate::ops::finite_f16((h >> 40) as u16)
                                     }
                                 })
                                 .collect()

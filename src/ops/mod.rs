@@ -265,6 +265,14 @@ impl Element for f16 {
     }
 }
 
+/// Finite float16 bits from random ones, for the tests: any sign,
+/// exponent and mantissa, but the exponent of infinity and NaN becomes a
+/// smaller one.
+#[cfg(test)]
+pub(crate) fn finite_f16(h: u16) -> u16 {
+    if h & 0x7C00 == 0x7C00 { h & 0xBFFF } else { h }
+}
+
 /// A xorshift64 generator started from `seed` (not zero), for the tests'
 /// random data.
 #[cfg(test)]

@@ -3628,11 +3628,7 @@ mod tests {
                 // the rows the windows before it share with it.
                 assert!(w < SUM_PIECE || cap < 9, "{w}: {cap} rows per fill");
                 let input: Vec<f16> = (0..shape.input_len())
-                    .map(|_| {
-                        // Finite: exponent field below 31.
-                        let h = (next() >> 40) as u16;
-                        f16::from_bits(if h & 0x7C00 == 0x7C00 { h & 0xBFFF } else { h })
-                    })
+                    .map(|_| f16::from_bits(crate::ops::finite_f16((next() >> 40) as u16)))
                     .collect();
                 for mode in [
                     Mode::Avg { count_include_pad: false },
