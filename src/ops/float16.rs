@@ -134,15 +134,11 @@ pub fn narrow_f64_row_scaled(input: &[f64], scale: f64, out: &mut [u16]) {
 /// rounded to float16 as they are divided, instead of a row of float64
 /// quotients stored and read back. For divisors that are not powers of
 /// two ([`narrow_f64_row_scaled`] multiplies by the exact reciprocal of
-/// powers of two, which is cheaper). Each quotient is
-/// the correctly rounded division's, so the bits are those of
-/// [`narrow_f64`]`(x / n)`: by Markstein's correction (a product by the
-/// reciprocal and two fused multiply-adds) where the CPU fuses multiply
-/// and add, by the division elsewhere. The correction needs a remainder
-/// that does not underflow (the fused multiply-add cannot overflow here:
-/// its exact result is smaller than the sum); where it would (sums below
-/// 2^-900), a quotient an ulp of float64 off still rounds to the same
-/// float16 zero.
+/// powers of two, which is cheaper). The bits are those of
+/// [`narrow_f64`]`(x / n)`, float64's correctly rounded quotient rounded
+/// once. With F16C, counts below 4096 divide in float32 wherever that
+/// settles the float16 (all but about one chunk of eight in a thousand
+/// for random sums), and in float64 elsewhere.
 ///
 /// # Panics
 /// If the lengths differ.
@@ -627,23 +623,31 @@ mod x86 {
         }
     }
 
+    /// A closure from eight float64 to `narrow_f64(f(x))` of each, by
+    /// F16C: the chunk body of [`narrow_each`], also the exact fallback of
+    /// [`narrow_sqrt_avx2`]. A macro for the reason `narrow_each` is one.
+    macro_rules! narrow_lane {
+        ($f:expr) => {
+            |x: [f64; 8]| -> [u16; 8] {
+                let mut odd = [0f32; 8];
+                for (o, x) in odd.iter_mut().zip(x) {
+                    *o = super::to_f32_odd($f(x));
+                }
+                bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(bytemuck::cast(odd)))
+            }
+        };
+    }
+
     /// `out[i] = narrow_f64(f(input[i]))`, whole chunks of eight by F16C,
     /// the rest by [`super::narrow_f64`] (the same bits): the body of the
     /// narrowing kernels. A macro, so that `f` is compiled with the
-    /// features of the kernel it is expanded in (fused multiply-add in
-    /// [`narrow_quotients_fma`]), and the chunk's body is inlined into the
-    /// loop (through [`by_eight`], which calls it for the tail too, it
-    /// stayed a call per chunk, with its `vzeroupper`).
+    /// features of the kernel it is expanded in, and the chunk's body is
+    /// inlined into the loop (through [`by_eight`], which calls it for the
+    /// tail too, it stayed a call per chunk, with its `vzeroupper`).
     macro_rules! narrow_each {
         ($input:expr, $out:expr, $f:expr) => {{
             let f = $f;
-            let lane = |x: [f64; 8]| -> [u16; 8] {
-                let mut odd = [0f32; 8];
-                for (o, x) in odd.iter_mut().zip(x) {
-                    *o = super::to_f32_odd(f(x));
-                }
-                bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(bytemuck::cast(odd)))
-            };
+            let lane = narrow_lane!(f);
             let (whole, tail) = $input.as_chunks::<8>();
             let (out_whole, out_tail) = $out.as_chunks_mut::<8>();
             for (o, &x) in out_whole.iter_mut().zip(whole) {
@@ -661,16 +665,20 @@ mod x86 {
     }
 
     pub(super) fn narrow_quotients(input: &[f64], n: f64, out: &mut [u16]) {
-        if is_x86_feature_detected!("fma") {
-            // SAFETY: checked just now, and AVX2 and F16C by
-            // `narrow_f64_row_divided`.
-            unsafe { narrow_quotients_fma(input, n, out) }
-        } else {
+        if n < DIVIDED_F32 {
             // SAFETY: `narrow_f64_row_divided` checked that the CPU has
             // AVX2 and F16C.
+            unsafe { narrow_divided_f32(input, n, out) }
+        } else {
+            // SAFETY: as above.
             unsafe { narrow_divided_avx2(input, n, out) }
         }
     }
+
+    /// Divisors below which [`narrow_divided_f32`] settles quotients: a
+    /// float16 midpoint (12 significant bits) times one of them (at most
+    /// 12) is a float32 value.
+    const DIVIDED_F32: f64 = 4096.0;
 
     /// The vector versions of [`super::narrow_f64_row_divided`] the CPU
     /// can run, by name, for the tests.
@@ -680,24 +688,65 @@ mod x86 {
         if super::cpu_has_f16c() {
             // SAFETY: the CPU has AVX2 and F16C.
             versions.push(("avx2 divided", |x, n, o| unsafe { narrow_divided_avx2(x, n, o) }));
-            if is_x86_feature_detected!("fma") {
-                // SAFETY: and FMA.
-                versions
-                    .push(("fma quotients", |x, n, o| unsafe { narrow_quotients_fma(x, n, o) }));
-            }
         }
         versions
     }
 
-    /// Quotients by Markstein's correction ([`crate::ops::quotient`]), a
-    /// multiplication and two fused multiply-adds instead of a division.
-    /// AVX2's rounding, also on CPUs with AVX-512 (whose rounding control
-    /// [`narrow_f64_avx512`] uses): not written, as no machine here has it
-    /// to time it on.
-    #[target_feature(enable = "avx2,fma,f16c")]
-    fn narrow_quotients_fma(input: &[f64], n: f64, out: &mut [u16]) {
-        let y = 1.0 / n;
-        narrow_each!(input, out, |x: f64| crate::ops::quotient(x, n, y))
+    /// [`super::narrow_f64_row_divided`] by a divisor `n` below
+    /// [`DIVIDED_F32`], by float32 quotients where they settle the
+    /// float16: each chunk of eight sums is rounded to float32 and divided
+    /// there (one `vdivps` for eight lanes, where float64 took a product
+    /// and two fused multiply-adds for four, and the rounding to odd);
+    /// F16C rounds them. A chunk with a lane the float32 quotient cannot
+    /// settle takes float64's quotients ([`narrow_lane`]), so the bits are
+    /// always those of float64's correctly rounded quotient rounded once.
+    ///
+    /// Which lanes are settled, as for the roots of
+    /// [`narrow_sqrt_avx2`]: float16 rounds to nearest, so two quotients
+    /// round alike unless a midpoint `m` between float16 values lies
+    /// between them or on one. Above float16's smallest normal, `m` has 12
+    /// significant bits and `n` at most 12, so `m·n` is a float32 value;
+    /// rounding to float32 and the division by `n > 0` are monotonic, so a
+    /// sum above `m·n` has a float32 quotient of at least `m`, one below it
+    /// at most `m`, and a sum whose float64 quotient is `m` is within
+    /// 2^-52 of `m·n` and rounds to it. A float32 quotient that is not
+    /// itself a midpoint (low 13 bits other than 0x1000) therefore lies on
+    /// the same side of every midpoint as float64's. Left to float64
+    /// besides: NaN, and nonzero quotients below float16's smallest normal
+    /// in magnitude (float16's spacing no longer follows float32's
+    /// exponent there). Sums that overflow float32 have quotients beyond
+    /// ±65520 (`n` < 2^12), which round to ±inf either way.
+    #[target_feature(enable = "avx2,f16c")]
+    fn narrow_divided_f32(input: &[f64], n: f64, out: &mut [u16]) {
+        let exact = narrow_lane!(|x: f64| x / n);
+        let n8 = _mm256_set1_ps(n as f32);
+        let magnitude = _mm256_set1_epi32(0x7FFF_FFFF);
+        let low = _mm256_set1_epi32(0x1FFF);
+        let midpoint = _mm256_set1_epi32(0x1000);
+        let normal = _mm256_set1_ps(f32::from(half::f16::MIN_POSITIVE));
+        let (whole, tail) = input.as_chunks::<8>();
+        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
+        for (o, &x) in out_whole.iter_mut().zip(whole) {
+            let [a, b]: [__m256d; 2] = bytemuck::cast(x);
+            let q = _mm256_div_ps(_mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)), n8);
+            let bits = _mm256_castps_si256(q);
+            let on_midpoint = _mm256_cmpeq_epi32(_mm256_and_si256(bits, low), midpoint);
+            // NaN, or nonzero and below the smallest normal in magnitude.
+            let abs = _mm256_and_si256(bits, magnitude);
+            let small = _mm256_andnot_si256(
+                _mm256_cmpeq_epi32(abs, _mm256_setzero_si256()),
+                _mm256_castps_si256(_mm256_cmp_ps::<_CMP_NGE_UQ>(_mm256_castsi256_ps(abs), normal)),
+            );
+            let unsettled = _mm256_or_si256(on_midpoint, small);
+            *o = if _mm256_testz_si256(unsettled, unsettled) == 1 {
+                bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(q))
+            } else {
+                exact(x)
+            };
+        }
+        for (o, &x) in out_tail.iter_mut().zip(tail) {
+            *o = super::narrow_f64(x / n);
+        }
     }
 
     pub(super) fn narrow_sqrt(input: &[f64], out: &mut [u16]) {
@@ -705,9 +754,57 @@ mod x86 {
         unsafe { narrow_sqrt_avx2(input, out) }
     }
 
+    /// [`super::narrow_sqrt_row`] by float32 roots where they settle the
+    /// float16: each chunk of eight sums is rounded to float32 and its
+    /// roots taken there (one `vsqrtps` where float64 took two
+    /// `vsqrtpd`, each dearer per lane, and the rounding to odd); F16C
+    /// rounds them. A chunk with a lane the float32 root cannot settle
+    /// takes float64's roots ([`narrow_lane`]), so the bits are always
+    /// those of float64's root rounded once.
+    ///
+    /// Which lanes are settled: float16 rounds to nearest, so two roots
+    /// round alike unless a midpoint `m` between float16 values lies
+    /// between them or on one. Above float16's smallest normal, `m` has
+    /// 12 significant bits, so `m²` is a float32 value; rounding to
+    /// float32 and the root are monotonic, so a sum above `m²` has a
+    /// float32 root of at least `m`, one below it at most `m`, and a sum
+    /// whose float64 root is `m` is within 2^-52 of `m²` and rounds to
+    /// it. A float32 root that is not itself a midpoint (low 13 bits
+    /// other than 0x1000) therefore lies on the same side of every
+    /// midpoint as float64's root. Left to float64 besides: NaN, and roots
+    /// below float16's smallest normal other than +0 (float16's spacing
+    /// no longer follows float32's exponent there, and a negative sum can
+    /// round to −0). Sums that overflow float32 have roots above 65520,
+    /// which round to inf either way.
     #[target_feature(enable = "avx2,f16c")]
     fn narrow_sqrt_avx2(input: &[f64], out: &mut [u16]) {
-        narrow_each!(input, out, |x: f64| x.sqrt())
+        let exact = narrow_lane!(|x: f64| x.sqrt());
+        let low = _mm256_set1_epi32(0x1FFF);
+        let midpoint = _mm256_set1_epi32(0x1000);
+        let normal = _mm256_set1_ps(f32::from(half::f16::MIN_POSITIVE));
+        let (whole, tail) = input.as_chunks::<8>();
+        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
+        for (o, &x) in out_whole.iter_mut().zip(whole) {
+            let [a, b]: [__m256d; 2] = bytemuck::cast(x);
+            let r = _mm256_sqrt_ps(_mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)));
+            let bits = _mm256_castps_si256(r);
+            let on_midpoint = _mm256_cmpeq_epi32(_mm256_and_si256(bits, low), midpoint);
+            // NaN, or below the smallest normal and not +0 (a negative
+            // sum can round to −0, whose root is −0 where float64's is NaN).
+            let small = _mm256_andnot_si256(
+                _mm256_cmpeq_epi32(bits, _mm256_setzero_si256()),
+                _mm256_castps_si256(_mm256_cmp_ps::<_CMP_NGE_UQ>(r, normal)),
+            );
+            let unsettled = _mm256_or_si256(on_midpoint, small);
+            *o = if _mm256_testz_si256(unsettled, unsettled) == 1 {
+                bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(r))
+            } else {
+                exact(x)
+            };
+        }
+        for (o, &x) in out_tail.iter_mut().zip(tail) {
+            *o = super::narrow_f64(x.sqrt());
+        }
     }
 
     #[target_feature(enable = "avx2,f16c")]
@@ -954,14 +1051,18 @@ mod tests {
     /// float64's quotient, the division NumPy's float64 reference rounds
     /// once to float16 (a product by the reciprocal alone differs). Sums are
     /// float16 values and midpoints times the divisor and their float64
-    /// neighbours (where a product by the reciprocal alone misrounds), sums
-    /// of random float16 values, and the edges of float64; divisors
-    /// include powers of two; every length around a vector.
+    /// neighbours (where a product by the reciprocal alone misrounds) and
+    /// points within float32's rounding below midpoints' multiples, sums
+    /// of random float16 values, and the edges of float64; each also alone
+    /// in a chunk of easy lanes; divisors include powers of two and
+    /// counts either side of 4096; every length around a vector.
     #[test]
     fn narrow_f64_row_divided_rounds_each_quotient_once() {
         let mut next = crate::ops::xorshift(0x2F6B_0E3A_9D1C_5487);
-        let divisors =
-            [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 9.0, 12.0, 25.0, 27.0, 49.0, 81.0, 343.0];
+        let divisors = [
+            1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 9.0, 12.0, 25.0, 27.0, 49.0, 81.0, 343.0, 4095.0,
+            4097.0, 6561.0,
+        ];
         let mut rows: Vec<(&str, NarrowRow)> = vec![("row", narrow_f64_row_divided)];
         #[cfg(target_arch = "x86_64")]
         rows.extend(x86::narrow_quotients_versions());
@@ -974,6 +1075,9 @@ mod tests {
                 for c in [v * n, (v + up) / 2.0 * n] {
                     xs.extend([c, -c, c.next_up(), c.next_down()]);
                 }
+                // Within float32's rounding of a midpoint's multiple.
+                let c = (v + up) / 2.0 * n;
+                xs.extend([1.0, 2.0, 2f64.powi(-8)].map(|k| c * (1.0 - k * 2f64.powi(-24))));
             }
             for _ in 0..2000 {
                 let terms = 1 + next() % 9;
@@ -997,6 +1101,18 @@ mod tests {
                     let want: Vec<u16> = src.iter().map(|&x| nearest_f16(x / n)).collect();
                     assert_eq!(dst, want, "{name} / {n} length {len}");
                 }
+                // Alone among easy lanes (sums of `n`), so that a value is
+                // not settled by float64 only because a neighbour was.
+                for &x in &xs {
+                    let mut chunk = [n; 8];
+                    chunk[5] = x;
+                    let mut out = [0u16; 8];
+                    row(&chunk, n, &mut out);
+                    let want = nearest_f16(x / n);
+                    let same = out[5] == want || (x.is_nan() && out[5] & 0x7FFF > 0x7C00);
+                    assert!(same, "{name} {x:e} / {n} alone: {:#06x}, want {want:#06x}", out[5]);
+                    assert!(out.iter().enumerate().all(|(i, &h)| i == 5 || h == 0x3C00), "{name}");
+                }
             }
         }
     }
@@ -1004,8 +1120,12 @@ mod tests {
     /// The rounded roots of [`narrow_sqrt_row`] against the bisection
     /// reference on float64's root: squares of float16 values and of the
     /// midpoints between them (exact in float64) and their neighbours,
-    /// random sums of squares of float16 values, ±0, ±inf, NaN and
-    /// negative values (NaN), at every length around a vector.
+    /// sums a few float32 ulps either side of the midpoints' squares
+    /// (where a float32 root cannot tell the side), random sums of squares
+    /// of float16 values, ±0, ±inf, NaN and negative values (NaN), at
+    /// every length around a vector. Each value is also rounded alone
+    /// among seven easy ones, so that it is not settled by float64's
+    /// roots only because a neighbour in its chunk was.
     #[test]
     fn narrow_sqrt_row_rounds_each_root_once() {
         let mut next = crate::ops::xorshift(0x6A09_E667_F3BC_C909);
@@ -1013,8 +1133,13 @@ mod tests {
         for h in 0..0x7C00u16 {
             let v = f64::from(f16::from_bits(h));
             let up = if h == 0x7BFF { 65536.0 } else { f64::from(f16::from_bits(h + 1)) };
-            for c in [v * v, (v + up) / 2.0 * ((v + up) / 2.0)] {
+            let mid = (v + up) / 2.0 * ((v + up) / 2.0);
+            for c in [v * v, mid] {
                 xs.extend([c, c.next_up(), c.next_down()]);
+            }
+            // Roots from a quarter to eight float32 ulps off the midpoint.
+            for k in [1.0, 2.0, 4.0, 6.0, 8.0, 12.0, 16.0, 2f64.powi(-8)] {
+                xs.extend([mid * (1.0 + k * 2f64.powi(-24)), mid * (1.0 - k * 2f64.powi(-24))]);
             }
         }
         for _ in 0..20_000 {
@@ -1042,6 +1167,16 @@ mod tests {
                 row(src, &mut dst);
                 let want: Vec<u16> = src.iter().map(|&x| nearest_f16(x.sqrt())).collect();
                 assert_eq!(dst, want, "{name} length {len}");
+            }
+            for &x in &xs {
+                let mut chunk = [1.0; 8];
+                chunk[3] = x;
+                let mut out = [0u16; 8];
+                row(&chunk, &mut out);
+                let want = nearest_f16(x.sqrt());
+                let same = out[3] == want || (x.sqrt().is_nan() && out[3] & 0x7FFF > 0x7C00);
+                assert!(same, "{name} sqrt {x:e} alone: {:#06x}, want {want:#06x}", out[3]);
+                assert!(out.iter().enumerate().all(|(i, &h)| i == 3 || h == 0x3C00), "{name}");
             }
         }
     }
