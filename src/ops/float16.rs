@@ -638,6 +638,52 @@ mod x86 {
         };
     }
 
+    /// `out[i] = narrow_f64(exact(input[i]))` from `fast`, the float32
+    /// counterpart of `exact` (a root or a division, both correctly
+    /// rounded and monotonic), on each chunk of eight inputs rounded to
+    /// float32, rounded by F16C; a chunk with a lane that this does not
+    /// settle takes `exact` ([`narrow_lane`]). Unsettled: a result on a
+    /// float16 midpoint (low 13 bits 0x1000), or whose bits masked by
+    /// `magnitude` are a NaN or below float16's smallest normal but not
+    /// +0. A mask of `0x7FFF_FFFF` lets −0 and negative results through,
+    /// `!0` leaves them to `exact`. Why the rest is settled: see
+    /// [`narrow_sqrt_avx2`] and [`narrow_divided_f32`].
+    macro_rules! settle_in_f32 {
+        ($input:expr, $out:expr, $fast:expr, $exact:expr, $magnitude:expr) => {{
+            let (fast, exact) = ($fast, $exact);
+            let exact_lane = narrow_lane!(exact);
+            let magnitude = _mm256_set1_epi32($magnitude);
+            let low = _mm256_set1_epi32(0x1FFF);
+            let midpoint = _mm256_set1_epi32(0x1000);
+            let normal = _mm256_set1_ps(f32::from(half::f16::MIN_POSITIVE));
+            let (whole, tail) = $input.as_chunks::<8>();
+            let (out_whole, out_tail) = $out.as_chunks_mut::<8>();
+            for (o, &x) in out_whole.iter_mut().zip(whole) {
+                let [a, b]: [__m256d; 2] = bytemuck::cast(x);
+                let r = fast(_mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)));
+                let bits = _mm256_castps_si256(r);
+                let on_midpoint = _mm256_cmpeq_epi32(_mm256_and_si256(bits, low), midpoint);
+                let masked = _mm256_and_si256(bits, magnitude);
+                let small = _mm256_andnot_si256(
+                    _mm256_cmpeq_epi32(masked, _mm256_setzero_si256()),
+                    _mm256_castps_si256(_mm256_cmp_ps::<_CMP_NGE_UQ>(
+                        _mm256_castsi256_ps(masked),
+                        normal,
+                    )),
+                );
+                let unsettled = _mm256_or_si256(on_midpoint, small);
+                *o = if _mm256_testz_si256(unsettled, unsettled) == 1 {
+                    bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(r))
+                } else {
+                    exact_lane(x)
+                };
+            }
+            for (o, &x) in out_tail.iter_mut().zip(tail) {
+                *o = super::narrow_f64(exact(x));
+            }
+        }};
+    }
+
     /// `out[i] = narrow_f64(f(input[i]))`, whole chunks of eight by F16C,
     /// the rest by [`super::narrow_f64`] (the same bits): the body of the
     /// narrowing kernels. A macro, so that `f` is compiled with the
@@ -718,35 +764,9 @@ mod x86 {
     /// ±65520 (`n` < 2^12), which round to ±inf either way.
     #[target_feature(enable = "avx2,f16c")]
     fn narrow_divided_f32(input: &[f64], n: f64, out: &mut [u16]) {
-        let exact = narrow_lane!(|x: f64| x / n);
         let n8 = _mm256_set1_ps(n as f32);
-        let magnitude = _mm256_set1_epi32(0x7FFF_FFFF);
-        let low = _mm256_set1_epi32(0x1FFF);
-        let midpoint = _mm256_set1_epi32(0x1000);
-        let normal = _mm256_set1_ps(f32::from(half::f16::MIN_POSITIVE));
-        let (whole, tail) = input.as_chunks::<8>();
-        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
-        for (o, &x) in out_whole.iter_mut().zip(whole) {
-            let [a, b]: [__m256d; 2] = bytemuck::cast(x);
-            let q = _mm256_div_ps(_mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)), n8);
-            let bits = _mm256_castps_si256(q);
-            let on_midpoint = _mm256_cmpeq_epi32(_mm256_and_si256(bits, low), midpoint);
-            // NaN, or nonzero and below the smallest normal in magnitude.
-            let abs = _mm256_and_si256(bits, magnitude);
-            let small = _mm256_andnot_si256(
-                _mm256_cmpeq_epi32(abs, _mm256_setzero_si256()),
-                _mm256_castps_si256(_mm256_cmp_ps::<_CMP_NGE_UQ>(_mm256_castsi256_ps(abs), normal)),
-            );
-            let unsettled = _mm256_or_si256(on_midpoint, small);
-            *o = if _mm256_testz_si256(unsettled, unsettled) == 1 {
-                bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(q))
-            } else {
-                exact(x)
-            };
-        }
-        for (o, &x) in out_tail.iter_mut().zip(tail) {
-            *o = super::narrow_f64(x / n);
-        }
+        let fast = |t: __m256| _mm256_div_ps(t, n8);
+        settle_in_f32!(input, out, fast, |x: f64| x / n, 0x7FFF_FFFF)
     }
 
     pub(super) fn narrow_sqrt(input: &[f64], out: &mut [u16]) {
@@ -778,33 +798,7 @@ mod x86 {
     /// which round to inf either way.
     #[target_feature(enable = "avx2,f16c")]
     fn narrow_sqrt_avx2(input: &[f64], out: &mut [u16]) {
-        let exact = narrow_lane!(|x: f64| x.sqrt());
-        let low = _mm256_set1_epi32(0x1FFF);
-        let midpoint = _mm256_set1_epi32(0x1000);
-        let normal = _mm256_set1_ps(f32::from(half::f16::MIN_POSITIVE));
-        let (whole, tail) = input.as_chunks::<8>();
-        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
-        for (o, &x) in out_whole.iter_mut().zip(whole) {
-            let [a, b]: [__m256d; 2] = bytemuck::cast(x);
-            let r = _mm256_sqrt_ps(_mm256_set_m128(_mm256_cvtpd_ps(b), _mm256_cvtpd_ps(a)));
-            let bits = _mm256_castps_si256(r);
-            let on_midpoint = _mm256_cmpeq_epi32(_mm256_and_si256(bits, low), midpoint);
-            // NaN, or below the smallest normal and not +0 (a negative
-            // sum can round to −0, whose root is −0 where float64's is NaN).
-            let small = _mm256_andnot_si256(
-                _mm256_cmpeq_epi32(bits, _mm256_setzero_si256()),
-                _mm256_castps_si256(_mm256_cmp_ps::<_CMP_NGE_UQ>(r, normal)),
-            );
-            let unsettled = _mm256_or_si256(on_midpoint, small);
-            *o = if _mm256_testz_si256(unsettled, unsettled) == 1 {
-                bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(r))
-            } else {
-                exact(x)
-            };
-        }
-        for (o, &x) in out_tail.iter_mut().zip(tail) {
-            *o = super::narrow_f64(x.sqrt());
-        }
+        settle_in_f32!(input, out, _mm256_sqrt_ps, |x: f64| x.sqrt(), !0)
     }
 
     #[target_feature(enable = "avx2,f16c")]
