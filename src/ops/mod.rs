@@ -41,21 +41,6 @@ use crate::npy::DType;
 use half::f16;
 use std::fmt::Debug;
 
-/// `s / n`, correctly rounded (the division's result bit for bit), from
-/// `y = 1 / n` rounded, by Markstein's correction: `q = s·y` is within an
-/// ulp of the quotient, the remainder `s − q·n` is exact in a fused
-/// multiply-add, and `q + remainder·y` rounds to the quotient. Needs a
-/// hardware fused multiply-add (else `mul_add` is a slow library call)
-/// and no overflow or underflow in the remainder. An exact product
-/// (remainder 0, `s` = ±0 included), ±inf and NaN keep `q`, which is then
-/// the quotient (`−0 / n` is −0, which the correction would make +0).
-#[cfg_attr(not(debug_assertions), inline(always))]
-fn quotient(s: f64, n: f64, y: f64) -> f64 {
-    let q = s * y;
-    let r = (-q).mul_add(n, s);
-    if r != 0.0 && q.is_finite() { r.mul_add(y, q) } else { q }
-}
-
 /// A numeric element cnnops can process.
 ///
 /// The constants and methods are exactly what the kernels need: the seeds
