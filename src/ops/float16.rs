@@ -132,22 +132,24 @@ pub fn narrow_f64_row_scaled(input: &[f64], scale: f64, out: &mut [u16]) {
 
 /// [`narrow_f64_row`] of each value divided by `n`, a count: averages
 /// rounded to float16 as they are divided, instead of a row of float64
-/// quotients stored and read back. For divisors that are not powers of
-/// two ([`narrow_f64_row_scaled`] multiplies by the exact reciprocal of
-/// powers of two, which is cheaper). The bits are those of
+/// quotients stored and read back. The bits are those of
 /// [`narrow_f64`]`(x / n)`, float64's correctly rounded quotient rounded
-/// once, for any `n`. With F16C, whole counts from 1 to 4095 divide in
-/// float32 wherever that settles the float16, and in float64 elsewhere:
-/// a chunk of eight falls back where a quotient lies exactly on a
-/// midpoint between float16 values, which averages of real data do often
-/// (a second reader's emulation: 14% of chunks at 3x3 of normal or
-/// uniform data, a third at counts of 3 or 6; 0.1% for sums of random
-/// float16 bits). Other divisors divide in float64.
+/// once, for any `n`. A power of two multiplies by its exact reciprocal
+/// ([`narrow_f64_row_scaled`]). With F16C, other whole counts from 1 to
+/// 4095 divide in float32 wherever that settles the float16, and in
+/// float64 elsewhere: a chunk of eight falls back where a quotient lies
+/// exactly on a midpoint between float16 values, which averages of real
+/// data do often (a second reader's emulation: 14% of chunks at 3x3 of
+/// normal or uniform data, a third at counts of 3 or 6; 0.1% for sums of
+/// random float16 bits). Other divisors divide in float64.
 ///
 /// # Panics
 /// If the lengths differ.
 pub fn narrow_f64_row_divided(input: &[f64], n: f64, out: &mut [u16]) {
     assert_eq!(input.len(), out.len(), "narrow_f64_row_divided needs equal lengths");
+    if n.to_bits() & ((1 << 52) - 1) == 0 {
+        return narrow_f64_row_scaled(input, 1.0 / n, out);
+    }
     #[cfg(target_arch = "x86_64")]
     if has_hw() {
         return x86::narrow_quotients(input, n, out);
@@ -757,22 +759,11 @@ mod x86 {
     /// settle takes float64's quotients ([`narrow_lane`]), so the bits are
     /// always those of float64's correctly rounded quotient rounded once.
     ///
-    /// Which lanes are settled, as for the roots of
-    /// [`narrow_sqrt_avx2`]: float16 rounds to nearest, so two quotients
-    /// round alike unless a midpoint `m` between float16 values lies
-    /// between them or on one. Above float16's smallest normal, `m` has 12
-    /// significant bits and `n` at most 12, so `m·n` is a float32 value
-    /// (as is the product for the largest subnormal midpoint,
-    /// 2047·2^-25, which a settled quotient must also lie above);
-    /// rounding to float32 and the division by `n > 0` are monotonic, so a
-    /// sum above `m·n` has a float32 quotient of at least `m`, one below it
-    /// at most `m`, and a sum whose float64 quotient is `m` is within
-    /// 2^-52 of `m·n` and rounds to it. A float32 quotient that is not
-    /// itself a midpoint (low 13 bits other than 0x1000) therefore lies on
-    /// the same side of every midpoint as float64's. Left to float64
-    /// besides: NaN, and nonzero quotients below float16's smallest normal
-    /// in magnitude (float16's spacing no longer follows float32's
-    /// exponent there). Sums that overflow float32 have quotients beyond
+    /// Which lanes are settled: the argument of [`narrow_sqrt_avx2`],
+    /// with `m·n` for `m²`. A midpoint has at most 12 significant bits and
+    /// `n` at most 12, so `m·n` is a float32 value, and division by `n > 0`
+    /// is monotonic. Negative quotients and −0 are settled as their
+    /// magnitudes. Sums that overflow float32 have quotients beyond
     /// ±65520 (`n` < 2^12), which round to ±inf either way.
     #[target_feature(enable = "avx2,f16c")]
     fn narrow_divided_f32(input: &[f64], n: f64, out: &mut [u16]) {

@@ -485,10 +485,7 @@ pub fn mean_planes<T: Element>(
                     };
                     if f16_hw && one_count() {
                         let out = bytemuck::cast_slice_mut(out_row);
-                        match power_of_two(n) {
-                            true => super::float16::narrow_f64_row_scaled(acc_row, 1.0 / n, out),
-                            false => super::float16::narrow_f64_row_divided(acc_row, n, out),
-                        }
+                        super::float16::narrow_f64_row_divided(acc_row, n, out);
                         return;
                     }
                     // The tables hold whole rows.
