@@ -594,27 +594,37 @@ pub fn mean_planes<T: Element>(
         }
         return;
     }
+    // Sums of values or of magnitudes, exact in any order.
+    let exact = match mode {
+        Mode::Avg { .. } => Some(false),
+        Mode::Lp { p: 1.0 } => Some(true),
+        _ => None,
+    };
+    let cells = shape.axes.iter().map(|g| g.kernel).product();
+    let exact = exact.filter(|_| sums_are_exact::<T>(cells));
+    // Stride 1 along the row: each input row is in `K` windows of it.
+    let by_columns = exact.is_some() && g2.stride == 1 && g2.kernel > 1;
     if let Some(hw) = super::float16::F16c::detect()
         && T::DTYPE == DType::F16
-        && inner >= DIRECT_INNER
+        && (inner >= DIRECT_INNER || by_columns)
         && let Mode::Avg { .. } | Mode::Lp { p: 1.0 | 2.0 | 3.0 | 4.0 } = mode
     {
-        // Channels-last float16: widened by F16C as the blocks of
-        // channels are summed. The terms are those of float32, which
-        // holds every float16 exactly.
+        // Channels-last float16 (and float16 stride 1 in any layout):
+        // widened by F16C as the blocks of channels are summed. The terms
+        // are those of float32, which holds every float16 exactly.
         let parts = (bytemuck::cast_slice::<T, u16>(rows), base, shape, start);
-        // Sums of values or of magnitudes, exact in any order: windows of
-        // three pixels with stride two along the row take each value once
-        // ([`float16::sum_windows_3s2`]).
-        let sum_3s2 = match mode {
-            Mode::Avg { .. } => Some(false),
-            Mode::Lp { p: 1.0 } => Some(true),
-            _ => None,
+        let sums = match exact {
+            // Windows of three pixels with stride two along the row take
+            // each value once ([`float16::sum_windows_3s2`]).
+            Some(abs) if (g2.kernel, g2.stride, g2.dilation) == (3, 2, 1) => {
+                PixelSums::Carry3s2 { abs }
+            }
+            _ if by_columns => PixelSums::Columns,
+            _ => PixelSums::Fold,
         };
-        let sum_3s2 = sum_3s2.filter(|_| (g2.kernel, g2.stride, g2.dilation) == (3, 2, 1));
         macro_rules! pixels {
             ($f:expr) => {
-                mean_planes_f16_pixels(hw, parts, out, sum_3s2, $f, finish_from)
+                mean_planes_f16_pixels(hw, parts, out, sums, $f, finish_from)
             };
         }
         with_fold!(f32, pixels);
@@ -634,7 +644,8 @@ pub fn mean_planes<T: Element>(
         // mapping it to float64 at every tap cost more than the sums
         // (NCHW avg 3x3/1: float32 1.7 -> 1.95 GB/s, float16 0.54 ->
         // 0.98; float16 NHWC 0.77 -> 1.25). Map each input row once; the
-        // sums are the same values in the same order.
+        // sums are the same values in the same order. (float16 averages
+        // and 1-norms now add columns' sums instead, [`PixelSums`].)
         with_fold!(f64, wide, wide, Each(inlined!(|x: T| x.to_f64())));
         return;
     }
@@ -731,23 +742,16 @@ fn mean_planes_wide<T: Element, W: Element, M: Element>(
 /// channels), and its divisions and roundings ran while no input was
 /// read.
 ///
-/// With `sum_3s2` (`Some(abs)`: the fold adds each value, or with `abs`
-/// its magnitude, and the last axis has windows of 3 with stride 2),
-/// windows of one to three rows are summed by
-/// [`float16::sum_windows_3s2`] instead where they lie wholly inside the
-/// row, each value widened once: the row a window shares with the one
-/// the same job summed before it (in the plane before, for 2-D maps; in
-/// the output row before, for 3-D ones) is carried, not read again.
-/// Harness, one thread, float16 avg 3x3/2: NHWC 4.1 -> 4.5-4.65 GiB/s,
-/// HWC 4.1 -> 4.4-4.5 (max 6.7-6.9).
+/// `sums` says how windows that lie wholly inside the row may be summed
+/// instead, where the fold's sums are exact in any order (see
+/// [`PixelSums`]).
 ///
 /// [`float16::fold_pixels`]: super::float16::fold_pixels
-/// [`float16::sum_windows_3s2`]: super::float16::sum_windows_3s2
 fn mean_planes_f16_pixels<M: Element>(
     hw: super::float16::F16c,
     (rows, base, shape, start): (&[u16], usize, &PoolShape, usize),
     out: &mut [M],
-    sum_3s2: Option<bool>,
+    sums: PixelSums,
     f: impl Fn(f64, f32) -> f64 + Copy + Sync,
     finish: impl Fn((usize, usize, usize), &[f64], &mut [M]) + Sync,
 ) {
@@ -769,7 +773,7 @@ fn mean_planes_f16_pixels<M: Element>(
         }
     };
     let geometry = (inner, g2.dilation * inner);
-    let carry_len = if sum_3s2.is_some() { out_row } else { 0 };
+    let carry_len = if let PixelSums::Carry3s2 { .. } = sums { out_row } else { 0 };
     out.par_chunks_mut(shape.plane_len()).enumerate().for_each_init(
         || {
             let carry = (vec![0f64; carry_len], Vec::new(), None);
@@ -792,18 +796,22 @@ fn mean_planes_f16_pixels<M: Element>(
                         first = first.or(last);
                     }
                 }
-                let abs = sum_3s2.filter(|_| (1..=3).contains(&group.len()));
+                let abs = match sums {
+                    PixelSums::Carry3s2 { abs } if (1..=3).contains(&group.len()) => Some(abs),
+                    _ => None,
+                };
                 // The first row's sums are those the last window kept.
                 let carried = group.len() > 1 && *carried_row == first;
                 for (q, part) in out_row.chunks_mut(pixels * inner).enumerate() {
                     let c0 = q * pixels;
                     let acc = &mut acc[..part.len()];
-                    let Some(abs) = abs else {
+                    let by_columns = matches!(sums, PixelSums::Columns);
+                    if abs.is_none() && !by_columns {
                         let window = |c| window(c0 + c);
                         super::float16::fold_pixels(hw, acc, group, geometry, window, f);
                         finish((a, b, c0), acc, part);
                         continue;
-                    };
+                    }
                     // The whole windows `lo..hi` of this part, between edges.
                     let n = part.len() / inner;
                     let lo = interior.start.clamp(c0, c0 + n);
@@ -812,7 +820,18 @@ fn mean_planes_f16_pixels<M: Element>(
                     let (middle, tail) = rest.split_at_mut((hi - lo) * inner);
                     super::float16::fold_pixels(hw, head, group, geometry, |c| window(c0 + c), f);
                     super::float16::fold_pixels(hw, tail, group, geometry, |c| window(hi + c), f);
-                    if hi > lo {
+                    if hi > lo && by_columns {
+                        // The window rows' sums of each column the windows
+                        // reach (one "pixel" of the whole span, one tap),
+                        // then each window's `K` columns added.
+                        let from = g2.cell(lo, 0) * inner;
+                        let shift = g2.dilation * inner;
+                        let span = middle.len() + (g2.kernel - 1) * shift;
+                        columns.resize(span, 0.0);
+                        let whole = (span, span);
+                        super::float16::fold_pixels(hw, columns, group, whole, |_| (from, 1), f);
+                        add_shifted(middle, columns, g2.kernel, shift);
+                    } else if let (true, Some(abs)) = (hi > lo, abs) {
                         let from = g2.cell(lo, 0) * inner;
                         let new = &group[usize::from(carried)..];
                         let mut cut: [&[u16]; 3] = [&[]; 3];
@@ -836,6 +855,69 @@ fn mean_planes_f16_pixels<M: Element>(
 /// Outputs [`mean_planes_f16_pixels`] sums before it finishes them: 8 KiB
 /// of float64 sums.
 const PIXEL_SUMS: usize = 1024;
+
+/// How [`mean_planes_f16_pixels`] sums the windows that lie wholly inside
+/// the row, where its fold adds values (or their magnitudes) whose
+/// float64 sums are exact in any order ([`sums_are_exact`]); edge windows
+/// are folded.
+#[derive(Clone, Copy)]
+enum PixelSums {
+    /// Every window folded by [`float16::fold_pixels`] in window order.
+    ///
+    /// [`float16::fold_pixels`]: super::float16::fold_pixels
+    Fold,
+    /// Windows of 3 with stride 2 along the row, of one to three rows:
+    /// [`float16::sum_windows_3s2`], each value widened once, the row a
+    /// window shares with the one the same job summed before it (in the
+    /// plane before, for 2-D maps; in the output row before, for 3-D
+    /// ones) carried, not read again. The fold adds each value, or with
+    /// `abs` its magnitude. Harness, one thread, float16 avg 3x3/2: NHWC
+    /// 4.1 -> 4.5-4.65 GiB/s, HWC 4.1 -> 4.4-4.5 (max 6.7-6.9).
+    ///
+    /// [`float16::sum_windows_3s2`]: super::float16::sum_windows_3s2
+    Carry3s2 { abs: bool },
+    /// Stride 1 along the row, in any layout: the window rows' column
+    /// sums of a part (each value widened once per output row, where the
+    /// fold widened it at each of the `K` windows of the row it is in),
+    /// then each window's `K` columns added ([`add_shifted`]). Harness,
+    /// one thread, float16 3x3/1 avg: NHWC 1.18 -> 1.51 GiB/s, HWC 1.19
+    /// -> 1.56, NCHW 0.86 -> 1.45 (from rows widened to float64 once;
+    /// max 1.65-1.91), NCHW dilation 2 0.85 -> 1.44; Lp p=1 NHWC 1.26 ->
+    /// 1.77, NCHW 0.95 -> 1.67. The columns added in three copies and two
+    /// passes, not one, gave 1.27-1.31 (NCHW 1.25).
+    Columns,
+}
+
+/// `out[j] = columns[j] + columns[j + shift] + … + columns[j + (k − 1)·shift]`:
+/// a stride-1 window's sum from its `k` columns' sums, in slices the
+/// compiler vectorises, the first two or three columns in one pass. The
+/// columns' sums start from +0, so no output is −0 (as no window-order
+/// sum from +0 is).
+///
+/// # Panics
+/// If `columns` is shorter than `out` and `(k − 1)·shift`, or `k` is 0.
+fn add_shifted(out: &mut [f64], columns: &[f64], k: usize, shift: usize) {
+    let n = out.len();
+    let at = |t: usize| &columns[t * shift..][..n];
+    match k {
+        1 => out.copy_from_slice(at(0)),
+        2 => {
+            for ((o, &x), &y) in out.iter_mut().zip(at(0)).zip(at(1)) {
+                *o = x + y;
+            }
+        }
+        _ => {
+            for (((o, &x), &y), &z) in out.iter_mut().zip(at(0)).zip(at(1)).zip(at(2)) {
+                *o = x + y + z;
+            }
+            for t in 3..k {
+                for (o, &x) in out.iter_mut().zip(at(t)) {
+                    *o += x;
+                }
+            }
+        }
+    }
+}
 
 /// [`mean_planes`] through [`FlatRows`] of float64 sums, for types whose
 /// sums are exact in any order ([`sums_are_exact`]): the sums of `term(x)`
@@ -3709,6 +3791,69 @@ mod tests {
                                 mean_planes(rows, base, &shape, band, mode, out)
                             })
                         });
+                        let bits = |v: &[f16]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                        assert!(bits(&banded) == bits(&got), "{what} {mode:?} banded");
+                    }
+                }
+            }
+        }
+    }
+
+    /// float16 windows with stride 1 along the row, summed from the
+    /// window rows' column sums ([`PixelSums::Columns`]) in channels-first
+    /// and channels-last layouts: bit for bit against [`naive_mean`] (NaN
+    /// as NaN), with windows of 2, 3 and 5, dilation, padding and ceil mode
+    /// (edge windows folded), 2-D maps and 3-D ones with 2x2/2 and 3x3/1
+    /// along the first axes, output rows of one part and of several
+    /// ([`PIXEL_SUMS`]), and in three bands of planes, as a stream is. The
+    /// data hold ±65504, 2^-24, −0, NaN and ±inf.
+    #[test]
+    fn float16_stride_1_sums_by_columns() {
+        let values =
+            [65504.0, -65504.0, 1.0, -0.0, 2f32.powi(-24), 7.0, -2.25, 0.5, 2f32.powi(-11)];
+        let modes = [
+            Mode::Avg { count_include_pad: false },
+            Mode::Avg { count_include_pad: true },
+            Mode::Lp { p: 1.0 },
+        ];
+        let windows = [
+            (1, 2, 1, 0, false),
+            (1, 3, 1, 0, false),
+            (1, 3, 1, 1, false),
+            (1, 3, 2, 1, false),
+            (1, 5, 1, 2, true),
+            (1, 2, 3, 1, true),
+        ];
+        for window in windows {
+            let ax = |l| window_axis(l, window);
+            let first = |l, w| window_axis(l, w);
+            for (inner, w) in
+                [(1, 11), (1, 2 * PIXEL_SUMS + 7), (3, 40), (16, 13), (45, 9), (16, 151)]
+            {
+                for shape in [
+                    PoolShape::new(2, inner, &[ax(7), ax(w)]),
+                    PoolShape::new(1, inner, &[first(5, (2, 2, 1, 0, false)), ax(6), ax(w)]),
+                    PoolShape::new(1, inner, &[first(4, (1, 3, 1, 1, false)), ax(5), ax(w)]),
+                ] {
+                    if shape.axes[2].interior().is_empty() {
+                        continue;
+                    }
+                    let what = what_shape(&shape, window);
+                    let input: Vec<f16> =
+                        mixed(shape.input_len(), &values).into_iter().map(f16::from_f32).collect();
+                    for mode in modes {
+                        let want = naive_mean(&input, &shape, mode);
+                        let mut got = vec![f16::ZERO; shape.output_len()];
+                        pool_mean(&input, &shape, mode, &mut got);
+                        for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                            let w = <f16 as Element>::from_f64(w);
+                            let same = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
+                            assert!(same, "{what} {mode:?} at {at}: {g} vs {w}");
+                        }
+                        let banded =
+                            in_bands(&input, &shape, f16::ZERO, |rows, base, band, out| {
+                                mean_planes(rows, base, &shape, band, mode, out)
+                            });
                         let bits = |v: &[f16]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                         assert!(bits(&banded) == bits(&got), "{what} {mode:?} banded");
                     }
