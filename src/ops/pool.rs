@@ -3746,25 +3746,17 @@ mod tests {
     }
 
     /// Channels-last float16 sums of windows three wide with stride two
-    /// ([`float16::sum_windows_3s2`]) on one thread, where a job folds its
-    /// planes in turn and carries the row two windows share: bit for bit
-    /// against [`naive_mean`] (NaN as NaN), in 2-D maps and in 3-D ones
-    /// whose first axis has windows of one, with padding and ceil mode
-    /// (edge windows of fewer rows between carried ones), rows longer than
-    /// [`PIXEL_SUMS`] sums, and in three bands of planes, as a stream is.
+    /// ([`float16::sum_windows_3s2`]), where a job on one thread folds its
+    /// planes in turn and carries the row two windows share, as
+    /// [`float16_sums_match_naive`] checks: 2-D maps and 3-D ones whose
+    /// first axis has windows of one, with padding and ceil mode (edge
+    /// windows of fewer rows between carried ones), and rows longer than
+    /// [`PIXEL_SUMS`] sums.
     ///
     /// [`float16::sum_windows_3s2`]: super::super::float16::sum_windows_3s2
     #[test]
     fn float16_sums_3s2_carry_the_shared_row() {
-        let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let values =
-            [65504.0, -65504.0, 1.0, -0.0, 2f32.powi(-24), 7.0, -2.25, 0.5, 2f32.powi(-11)];
         let unit = AxisGeometry::new(3, 1, 1, 1, AxisPad::Valid, false).unwrap();
-        let modes = [
-            Mode::Avg { count_include_pad: false },
-            Mode::Avg { count_include_pad: true },
-            Mode::Lp { p: 1.0 },
-        ];
         for window in
             [(2, 3, 1, 0, false), (2, 3, 1, 1, false), (2, 3, 1, 0, true), (2, 3, 1, 1, true)]
         {
@@ -3774,26 +3766,7 @@ mod tests {
                     PoolShape::new(2, inner, &[ax(11), ax(w)]),
                     PoolShape::new(1, inner, &[unit, ax(9), ax(w)]),
                 ] {
-                    let what = what_shape(&shape, window);
-                    let input: Vec<f16> =
-                        mixed(shape.input_len(), &values).into_iter().map(f16::from_f32).collect();
-                    for mode in modes {
-                        let want = naive_mean(&input, &shape, mode);
-                        let mut got = vec![f16::ZERO; shape.output_len()];
-                        one_thread.install(|| pool_mean(&input, &shape, mode, &mut got));
-                        for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
-                            let w = <f16 as Element>::from_f64(w);
-                            let same = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
-                            assert!(same, "{what} {mode:?} at {at}: {g} vs {w}");
-                        }
-                        let banded = one_thread.install(|| {
-                            in_bands(&input, &shape, f16::ZERO, |rows, base, band, out| {
-                                mean_planes(rows, base, &shape, band, mode, out)
-                            })
-                        });
-                        let bits = |v: &[f16]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                        assert!(bits(&banded) == bits(&got), "{what} {mode:?} banded");
-                    }
+                    float16_sums_match_naive(&shape, &what_shape(&shape, window));
                 }
             }
         }
@@ -3801,21 +3774,12 @@ mod tests {
 
     /// float16 windows with stride 1 along the row, summed from the
     /// window rows' column sums ([`PixelSums::Columns`]) in channels-first
-    /// and channels-last layouts: bit for bit against [`naive_mean`] (NaN
-    /// as NaN), with windows of 2, 3 and 5, dilation, padding and ceil mode
-    /// (edge windows folded), 2-D maps and 3-D ones with 2x2/2 and 3x3/1
-    /// along the first axes, output rows of one part and of several
-    /// ([`PIXEL_SUMS`]), and in three bands of planes, as a stream is. The
-    /// data hold ±65504, 2^-24, −0, NaN and ±inf.
+    /// and channels-last layouts, as [`float16_sums_match_naive`] checks:
+    /// windows of 2, 3 and 5, dilation, padding and ceil mode (edge windows
+    /// folded), 2-D maps and 3-D ones with 2x2/2 and 3x3/1 along the first
+    /// axes, output rows of one part and of several ([`PIXEL_SUMS`]).
     #[test]
     fn float16_stride_1_sums_by_columns() {
-        let values =
-            [65504.0, -65504.0, 1.0, -0.0, 2f32.powi(-24), 7.0, -2.25, 0.5, 2f32.powi(-11)];
-        let modes = [
-            Mode::Avg { count_include_pad: false },
-            Mode::Avg { count_include_pad: true },
-            Mode::Lp { p: 1.0 },
-        ];
         let windows = [
             (1, 2, 1, 0, false),
             (1, 3, 1, 0, false),
@@ -3835,30 +3799,46 @@ mod tests {
                     PoolShape::new(1, inner, &[first(5, (2, 2, 1, 0, false)), ax(6), ax(w)]),
                     PoolShape::new(1, inner, &[first(4, (1, 3, 1, 1, false)), ax(5), ax(w)]),
                 ] {
-                    if shape.axes[2].interior().is_empty() {
-                        continue;
-                    }
-                    let what = what_shape(&shape, window);
-                    let input: Vec<f16> =
-                        mixed(shape.input_len(), &values).into_iter().map(f16::from_f32).collect();
-                    for mode in modes {
-                        let want = naive_mean(&input, &shape, mode);
-                        let mut got = vec![f16::ZERO; shape.output_len()];
-                        pool_mean(&input, &shape, mode, &mut got);
-                        for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
-                            let w = <f16 as Element>::from_f64(w);
-                            let same = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
-                            assert!(same, "{what} {mode:?} at {at}: {g} vs {w}");
-                        }
-                        let banded =
-                            in_bands(&input, &shape, f16::ZERO, |rows, base, band, out| {
-                                mean_planes(rows, base, &shape, band, mode, out)
-                            });
-                        let bits = |v: &[f16]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-                        assert!(bits(&banded) == bits(&got), "{what} {mode:?} banded");
+                    if !shape.axes[2].interior().is_empty() {
+                        float16_sums_match_naive(&shape, &what_shape(&shape, window));
                     }
                 }
             }
+        }
+    }
+
+    /// float16 averages (without and with the padding counted) and
+    /// 1-norms of data holding ±65504, 2^-24, 2^-11, −0, NaN and ±inf, on
+    /// one thread (where a job pools its planes in turn): bit for bit
+    /// against [`naive_mean`] (NaN as NaN), and the same bits in three
+    /// bands of planes, as a stream is.
+    fn float16_sums_match_naive(shape: &PoolShape, what: &str) {
+        let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+        let values =
+            [65504.0, -65504.0, 1.0, -0.0, 2f32.powi(-24), 7.0, -2.25, 0.5, 2f32.powi(-11)];
+        let input: Vec<f16> =
+            mixed(shape.input_len(), &values).into_iter().map(f16::from_f32).collect();
+        let modes = [
+            Mode::Avg { count_include_pad: false },
+            Mode::Avg { count_include_pad: true },
+            Mode::Lp { p: 1.0 },
+        ];
+        for mode in modes {
+            let want = naive_mean(&input, shape, mode);
+            let mut got = vec![f16::ZERO; shape.output_len()];
+            one_thread.install(|| pool_mean(&input, shape, mode, &mut got));
+            for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                let w = <f16 as Element>::from_f64(w);
+                let same = g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan());
+                assert!(same, "{what} {mode:?} at {at}: {g} vs {w}");
+            }
+            let banded = one_thread.install(|| {
+                in_bands(&input, shape, f16::ZERO, |rows, base, band, out| {
+                    mean_planes(rows, base, shape, band, mode, out)
+                })
+            });
+            let bits = |v: &[f16]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert!(bits(&banded) == bits(&got), "{what} {mode:?} banded");
         }
     }
 
