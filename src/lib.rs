@@ -12,7 +12,7 @@
 //! - [`cmd`]: one module per subcommand, arguments → checked plan → run;
 //! - [`ops`]: the kernels, generic over the element type;
 //! - [`batch`]: many inputs, parallel, with progress;
-//! - [`report`] and [`exit`]: what is printed and the exit status.
+//! - [`report`](mod@report) and [`exit`]: what is printed and the exit status.
 #![warn(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 

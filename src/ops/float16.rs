@@ -630,8 +630,8 @@ mod x86 {
     }
 
     /// A closure from eight float64 to `narrow_f64(f(x))` of each, by
-    /// F16C: the chunk body of [`narrow_each`], also the exact fallback of
-    /// [`settle_in_f32`]. A macro for the reason `narrow_each` is one.
+    /// F16C: the chunk body of `narrow_each!`, also the exact fallback of
+    /// `settle_in_f32!`. A macro for the reason `narrow_each!` is one.
     macro_rules! narrow_lane {
         ($f:expr) => {
             |x: [f64; 8]| -> [u16; 8] {

@@ -1164,7 +1164,7 @@ fn pairs_each<T: Copy, W>(src: &[T], evens: &mut [W], odds: &mut [W], map: impl 
     }
 }
 
-/// Whether float16 rows of `T` widen with F16C ([`float16::has_hw`]).
+/// Whether float16 rows of `T` widen with F16C ([`super::float16::has_hw`]).
 fn f16_by_f16c<T: Element>() -> bool {
     T::DTYPE == DType::F16 && super::float16::has_hw()
 }
@@ -1181,7 +1181,7 @@ impl<T, W, F: Fn(T) -> W + Copy + Sync> MapRow<T, W> for Each<F> {
 }
 
 /// Values widened to float32 (exact for the types it is used for), float16
-/// rows with F16C where the CPU has it ([`float16::widen_row`]).
+/// rows with F16C where the CPU has it ([`super::float16::widen_row`]).
 #[derive(Clone, Copy)]
 struct ToF32;
 
@@ -1209,8 +1209,8 @@ impl<T: Element> MapRow<T, f32> for ToF32 {
 }
 
 /// Absolute values widened to float32 (the terms of Lp with p = 1), float16
-/// rows and pairs with F16C where the CPU has it ([`float16::widen_row`],
-/// [`float16::widen_pairs_row`]).
+/// rows and pairs with F16C where the CPU has it
+/// ([`super::float16::widen_row`], [`super::float16::widen_pairs_row`]).
 #[derive(Clone, Copy)]
 struct AbsF32;
 
