@@ -61,7 +61,7 @@ struct Case {
     ceil: bool,
 }
 
-const CASES: [Case; 11] = [
+const CASES: [Case; 14] = [
     Case { name: "2x2s2", layout: "HWC", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
     Case { name: "2x2s2", layout: "NHWC", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
     Case { name: "2x2s2", layout: "NCHW", k: 2, s: 2, pad: 0, dil: 1, ceil: false },
@@ -74,6 +74,10 @@ const CASES: [Case; 11] = [
     Case { name: "2x2s2d2", layout: "NCHW", k: 2, s: 2, pad: 0, dil: 2, ceil: false },
     // Sums over rows split into phases, read a row ahead (see `WideRows`).
     Case { name: "3x3s2d2", layout: "NCHW", k: 3, s: 2, pad: 0, dil: 2, ceil: false },
+    // Stride 1: outputs as many as inputs.
+    Case { name: "3x3s1", layout: "HWC", k: 3, s: 1, pad: 0, dil: 1, ceil: false },
+    Case { name: "3x3s1", layout: "NHWC", k: 3, s: 1, pad: 0, dil: 1, ceil: false },
+    Case { name: "3x3s1", layout: "NCHW", k: 3, s: 1, pad: 0, dil: 1, ceil: false },
 ];
 
 /// 64 MiB in the given layout: N=4, 64 channels, square maps.
@@ -184,6 +188,10 @@ fn kernels(c: &mut Criterion) {
     let dilated = [&CASES[10]];
     bench_pool::<f32>(c, "f32", &dilated, &["avg", "lp", "lp1.5"]);
     bench_pool::<f16>(c, "f16", &dilated, &["avg"]);
+    // float16 averages and 1-norms from column sums (see `PixelSums`).
+    let stride1: Vec<&Case> = CASES[11..].iter().collect();
+    bench_pool::<f32>(c, "f32", &stride1, &["max", "avg", "lp"]);
+    bench_pool::<f16>(c, "f16", &stride1, &["max", "avg", "lp1", "lp"]);
     bench_pool::<i8>(c, "i8", &all[..6], &["max"]);
     bench_pool::<u8>(c, "u8", &basic, &["max"]);
     bench_pool::<i16>(c, "i16", &basic, &["max"]);
