@@ -1532,6 +1532,26 @@ fn sum_plane_wide<T: Element, W: Element, M: Element>(
         }
     } else {
         acc.fill(0.0);
+        // 2-D maps whose window rows each take three taps of contiguous
+        // rows (3x3/1): the three rows' nine taps in one pass.
+        let rows3 = g1.input == 1
+            && g1.output == 1
+            && g1.kernel == 1
+            && wide.phases.is_none()
+            && matches!(plan.kind, RowKind::Contiguous)
+            && plan.taps.len() == 3
+            && size_of::<W>() >= 4
+            && g0.taps(a).len() == 3;
+        if rows3 {
+            ahead(wide, 0);
+            let mut slots = [0; 3];
+            for (slot, t0) in slots.iter_mut().zip(g0.taps(a)) {
+                *slot = wide.slot(map, row0, (m, g0.cell(a, t0), 0), g0.input, widen);
+            }
+            let src = slots.map(|slot| wide.row(slot));
+            fold_taps_3rows(plan, src, acc, add);
+            return finish(0, acc, out);
+        }
         for t0 in g0.taps(a) {
             let i = g0.cell(a, t0);
             for (b, acc_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
@@ -2950,6 +2970,53 @@ fn fold_taps<T: Copy, A: Copy>(
         for outs in [left, right] {
             if !outs.is_empty() {
                 pass1(&mut out_row[outs.start * inner..outs.end * inner], run(tap, &outs), f);
+            }
+        }
+    }
+}
+
+/// [`fold_taps`] of three rows with three taps each, in window order:
+/// the interior outputs take all nine taps in one pass (three passes of
+/// three read and wrote the sums three times), the edge outputs one tap
+/// per pass, row after row. Harness, one thread, float32 NCHW 3x3/1:
+/// avg 1.89-2.01 -> 2.04-2.18 GiB/s, dilation 2 2.05 -> 2.18, Lp p=2 1.75
+/// -> 1.80; float16 Lp p=2 0.86 -> 0.89.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn fold_taps_3rows<T: Copy, A: Copy>(
+    plan: &RowPlan,
+    src: [&[T]; 3],
+    out_row: &mut [A],
+    f: impl Fn(A, T) -> A + Copy,
+) {
+    let inner = plan.inner;
+    fn run<'a, T>(src: &'a [T], tap: &TapRun, outs: &Range<usize>, inner: usize) -> &'a [T] {
+        let from = (tap.origin + (outs.start * inner) as isize) as usize;
+        &src[from..][..outs.len() * inner]
+    }
+    let int = &plan.interior;
+    if !int.is_empty() {
+        let dst = &mut out_row[int.start * inner..int.end * inner];
+        let [x, y, z] = src.map(|row| {
+            let [t0, t1, t2] = [0, 1, 2].map(|t| run(row, &plan.taps[t], int, inner));
+            t0.iter().zip(t1).zip(t2)
+        });
+        for (d, ((((x0, x1), x2), ((y0, y1), y2)), ((z0, z1), z2))) in
+            dst.iter_mut().zip(x.zip(y).zip(z))
+        {
+            let r0 = f(f(f(*d, *x0), *x1), *x2);
+            let r1 = f(f(f(r0, *y0), *y1), *y2);
+            *d = f(f(f(r1, *z0), *z1), *z2);
+        }
+    }
+    for src in src {
+        for tap in &plan.taps {
+            let left = tap.outs.start..tap.outs.end.min(int.start);
+            let right = tap.outs.start.max(int.end)..tap.outs.end;
+            for outs in [left, right] {
+                if !outs.is_empty() {
+                    let dst = &mut out_row[outs.start * inner..outs.end * inner];
+                    pass1(dst, run(src, tap, &outs, inner), f);
+                }
             }
         }
     }
