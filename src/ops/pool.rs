@@ -602,7 +602,7 @@ pub fn mean_planes<T: Element>(
     };
     let cells = shape.axes.iter().map(|g| g.kernel).product();
     let exact = exact.filter(|_| sums_are_exact::<T>(cells));
-    // Stride 1 along the row: each input row is in `K` windows of it.
+    // Stride 1 along the row: each value is in `K` windows of its row.
     let by_columns = exact.is_some() && g2.stride == 1 && g2.kernel > 1;
     if let Some(hw) = super::float16::F16c::detect()
         && T::DTYPE == DType::F16
@@ -883,8 +883,8 @@ enum PixelSums {
     /// one thread, float16 3x3/1 avg: NHWC 1.18 -> 1.51 GiB/s, HWC 1.19
     /// -> 1.56, NCHW 0.86 -> 1.45 (from rows widened to float64 once;
     /// max 1.65-1.91), NCHW dilation 2 0.85 -> 1.44; Lp p=1 NHWC 1.26 ->
-    /// 1.77, NCHW 0.95 -> 1.67. The columns added in three copies and two
-    /// passes, not one, gave 1.27-1.31 (NCHW 1.25).
+    /// 1.77, NCHW 0.95 -> 1.67. The columns added as a copy and two
+    /// passes, not in one pass, gave 1.27-1.31 (NCHW 1.25).
     Columns,
 }
 
