@@ -147,7 +147,7 @@ pub fn narrow_f64_row_scaled(input: &[f64], scale: f64, out: &mut [u16]) {
 /// If the lengths differ.
 pub fn narrow_f64_row_divided(input: &[f64], n: f64, out: &mut [u16]) {
     assert_eq!(input.len(), out.len(), "narrow_f64_row_divided needs equal lengths");
-    if n.to_bits() & ((1 << 52) - 1) == 0 {
+    if super::power_of_two(n) {
         return narrow_f64_row_scaled(input, 1.0 / n, out);
     }
     #[cfg(target_arch = "x86_64")]

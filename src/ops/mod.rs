@@ -41,6 +41,14 @@ use crate::npy::DType;
 use half::f16;
 use std::fmt::Debug;
 
+/// Whether `n`'s mantissa bits are zero: ± a normal power of two, whose
+/// reciprocal is exact (so `x · (1/n)` is `x / n` bit for bit), or ±0 or
+/// ±inf, for which the product by the reciprocal also gives the quotient.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn power_of_two(n: f64) -> bool {
+    n.to_bits() & ((1u64 << 52) - 1) == 0
+}
+
 /// A numeric element cnnops can process.
 ///
 /// The constants and methods are exactly what the kernels need: the seeds

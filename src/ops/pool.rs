@@ -28,8 +28,8 @@
 //! and minutes in one rustc; called instead, 1 GB and 20 s. The code run is
 //! the same either way.
 
-use super::Element;
 use super::pow::{fast_pow_for, pow};
+use super::{Element, power_of_two};
 use crate::geometry::{AxisGeometry, AxisPad};
 use crate::npy::DType;
 use half::f16;
@@ -1085,12 +1085,6 @@ fn divide_row<M: Element>(acc: &[f64], out: &mut [M], inner: usize, d: Divisors)
 thread_local! {
     /// One output row of float64 quotients, rounded to float16 as a row.
     static QUOTIENTS: std::cell::RefCell<Vec<f64>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-/// Whether a positive count is a power of two: its reciprocal is exact.
-#[cfg_attr(not(debug_assertions), inline(always))]
-fn power_of_two(n: f64) -> bool {
-    n.to_bits() & ((1u64 << 52) - 1) == 0
 }
 
 vectorised! {
