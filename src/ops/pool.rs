@@ -2833,6 +2833,16 @@ struct TapRun {
     origin: isize,
 }
 
+impl TapRun {
+    /// The elements of `src` (a row of pixels of `inner` elements) this
+    /// tap reads for outputs `outs`, in output order.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn run<'a, T>(&self, src: &'a [T], outs: &Range<usize>, inner: usize) -> &'a [T] {
+        let from = (self.origin + (outs.start * inner) as isize) as usize;
+        &src[from..][..outs.len() * inner]
+    }
+}
+
 impl RowPlan {
     /// The plan for axis `g` with pixels of `inner` elements of
     /// `elem_bytes` each. Direct windows are kept to 4- and 8-byte
@@ -2938,10 +2948,7 @@ fn fold_taps<T: Copy, A: Copy>(
     f: impl Fn(A, T) -> A + Copy,
 ) {
     let inner = plan.inner;
-    let run = |tap: &TapRun, outs: &Range<usize>| -> &[T] {
-        let from = (tap.origin + (outs.start * inner) as isize) as usize;
-        &src[from..][..outs.len() * inner]
-    };
+    let run = |tap: &TapRun, outs: &Range<usize>| tap.run(src, outs, inner);
     let int = &plan.interior;
     if !int.is_empty() {
         let dst = &mut out_row[int.start * inner..int.end * inner];
@@ -2958,12 +2965,26 @@ fn fold_taps<T: Copy, A: Copy>(
             }
         }
     }
+    fold_edge_taps(plan, src, out_row, f);
+}
+
+/// The edge outputs' part of [`fold_taps`]: one tap per pass, in window
+/// order.
+#[cfg_attr(not(debug_assertions), inline(always))]
+fn fold_edge_taps<T: Copy, A: Copy>(
+    plan: &RowPlan,
+    src: &[T],
+    out_row: &mut [A],
+    f: impl Fn(A, T) -> A + Copy,
+) {
+    let (inner, int) = (plan.inner, &plan.interior);
     for tap in &plan.taps {
         let left = tap.outs.start..tap.outs.end.min(int.start);
         let right = tap.outs.start.max(int.end)..tap.outs.end;
         for outs in [left, right] {
             if !outs.is_empty() {
-                pass1(&mut out_row[outs.start * inner..outs.end * inner], run(tap, &outs), f);
+                let dst = &mut out_row[outs.start * inner..outs.end * inner];
+                pass1(dst, tap.run(src, &outs, inner), f);
             }
         }
     }
@@ -2982,16 +3003,11 @@ fn fold_taps_3rows<T: Copy, A: Copy>(
     out_row: &mut [A],
     f: impl Fn(A, T) -> A + Copy,
 ) {
-    let inner = plan.inner;
-    fn run<'a, T>(src: &'a [T], tap: &TapRun, outs: &Range<usize>, inner: usize) -> &'a [T] {
-        let from = (tap.origin + (outs.start * inner) as isize) as usize;
-        &src[from..][..outs.len() * inner]
-    }
-    let int = &plan.interior;
+    let (inner, int) = (plan.inner, &plan.interior);
     if !int.is_empty() {
         let dst = &mut out_row[int.start * inner..int.end * inner];
         let [x, y, z] = src.map(|row| {
-            let [t0, t1, t2] = [0, 1, 2].map(|t| run(row, &plan.taps[t], int, inner));
+            let [t0, t1, t2] = [0, 1, 2].map(|t| plan.taps[t].run(row, int, inner));
             t0.iter().zip(t1).zip(t2)
         });
         for (d, ((((x0, x1), x2), ((y0, y1), y2)), ((z0, z1), z2))) in
@@ -3003,16 +3019,7 @@ fn fold_taps_3rows<T: Copy, A: Copy>(
         }
     }
     for src in src {
-        for tap in &plan.taps {
-            let left = tap.outs.start..tap.outs.end.min(int.start);
-            let right = tap.outs.start.max(int.end)..tap.outs.end;
-            for outs in [left, right] {
-                if !outs.is_empty() {
-                    let dst = &mut out_row[outs.start * inner..outs.end * inner];
-                    pass1(dst, run(src, tap, &outs, inner), f);
-                }
-            }
-        }
+        fold_edge_taps(plan, src, out_row, f);
     }
 }
 
