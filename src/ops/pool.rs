@@ -897,6 +897,7 @@ enum PixelSums {
 /// # Panics
 /// If `columns` is shorter than `out` and `(k − 1)·shift`, or `k` is 0.
 fn add_shifted(out: &mut [f64], columns: &[f64], k: usize, shift: usize) {
+    assert!(k > 0, "add_shifted needs a window");
     let n = out.len();
     let at = |t: usize| &columns[t * shift..][..n];
     match k {
