@@ -85,9 +85,11 @@ def same(got, want, what):
         failures.append(f"{what}: values differ")
 
 
-def windows(a, k, s, axes):
+def windows(a, k, s, axes, pad=0):
     """The k x k windows at stride s over the two spatial `axes` of `a`,
-    as two trailing axes."""
+    as two trailing axes; with `pad` zeros on each side of those axes."""
+    if pad:
+        a = np.pad(a, [(pad, pad) if ax in axes else (0, 0) for ax in range(a.ndim)])
     w = sliding_window_view(a, (k, k), axis=axes)
     idx = [slice(None)] * a.ndim
     for ax in axes:
@@ -142,17 +144,25 @@ for i, dt in enumerate(DTYPES):
         f.write(out)
     same(np.load(path("stdout.npy")), pool_ref_nhwc(a, 2, 2), f"pool to stdout {dt}")
 
-# Average pooling of floats: close to NumPy's mean, NCHW layout.
+# Average pooling and 2-norms of floats: close to NumPy's, NCHW layout;
+# with padding, averages count only the real cells.
 for dt in ["float32", "float64"]:
     a = np.random.default_rng(7).standard_normal((2, 3, 7, 9)).astype(dt)
     np.save(path("avg.npy"), a)
-    run(["pool", "--size", "3", "--stride", "2", "--mode", "avg", "--layout", "NCHW",
-         path("avg.npy"), path("avg_out.npy")])
-    got = np.load(path("avg_out.npy"))
-    want = windows(a, 3, 2, (2, 3)).mean(axis=(-1, -2))
-    checks += 1
-    if got.dtype != a.dtype or not np.allclose(got, want, rtol=1e-6, atol=0):
-        failures.append(f"avg {dt}: differs from numpy mean")
+    for k, s, pad in [(3, 2, 0), (3, 1, 1)]:
+        w = windows(a.astype(np.float64), k, s, (2, 3), pad)
+        cells = windows(np.ones(a.shape), k, s, (2, 3), pad).sum(axis=(-1, -2))
+        for mode, extra, want in [
+            ("avg", [], w.sum(axis=(-1, -2)) / cells),
+            ("lp", ["--p", "2"], np.sqrt((w * w).sum(axis=(-1, -2)))),
+        ]:
+            run(["pool", "--size", str(k), "--stride", str(s), "--pad", str(pad), "--mode",
+                 mode, *extra, "--layout", "NCHW", path("avg.npy"), path("avg_out.npy")])
+            got = np.load(path("avg_out.npy"))
+            checks += 1
+            if got.dtype != a.dtype or not np.allclose(got, want, rtol=1e-6, atol=0):
+                failures.append(f"{mode} {' '.join(extra)} {dt} {k}x{k}/{s} pad {pad}: "
+                                "differs from NumPy")
 
 # Format versions 2.0 and 3.0 written by NumPy itself.
 for version in [(2, 0), (3, 0)]:
@@ -186,20 +196,22 @@ for env in [{}, {"CNNOPS_TEST_NO_F16C": "1"}]:
     for layout, src, arr, axes in [("NCHW", "f16_nchw.npy", a16, (2, 3)),
                                    ("NHWC", "f16_nhwc.npy", h16, (1, 2))]:
         a64 = arr.astype(np.float64)
-        for k, s in [(2, 2), (3, 2), (3, 1)]:
-            w = windows(a64, k, s, axes)
+        for k, s, pad in [(2, 2, 0), (3, 2, 0), (3, 1, 0), (3, 1, 1)]:
+            w = windows(a64, k, s, axes, pad)
+            cells = windows(np.ones(arr.shape), k, s, axes, pad).sum(axis=(-1, -2))
             for mode, extra, want in [
-                ("avg", [], w.mean(axis=(-1, -2))),
+                ("avg", [], w.sum(axis=(-1, -2)) / cells),
                 ("lp", ["--p", "1"], np.abs(w).sum(axis=(-1, -2))),
                 ("lp", ["--p", "2"], np.sqrt((w * w).sum(axis=(-1, -2)))),
                 ("lp", ["--p", "1.5"], (np.abs(w) ** 1.5).sum(axis=(-1, -2)) ** (1 / 1.5)),
                 ("lp", ["--p", "3"], np.cbrt((np.abs(w) ** 3).sum(axis=(-1, -2)))),
                 ("lp", ["--p", "4"], ((w ** 4).sum(axis=(-1, -2))) ** 0.25),
             ]:
-                run(["pool", "--size", str(k), "--stride", str(s), "--mode", mode, *extra,
-                     "--layout", layout, path(src), path("f16_out.npy")], env=env)
+                run(["pool", "--size", str(k), "--stride", str(s), "--pad", str(pad),
+                     "--mode", mode, *extra, "--layout", layout, path(src),
+                     path("f16_out.npy")], env=env)
                 same_f16(np.load(path("f16_out.npy")), want.astype(np.float16),
-                         f"{mode} {' '.join(extra)} float16 {layout} {k}x{k}/{s} {tag}")
+                         f"{mode} {' '.join(extra)} float16 {layout} {k}x{k}/{s} pad {pad} {tag}")
     run(["relu", "--alpha", "0.1", path("f16_nchw.npy"), path("f16_out.npy")], env=env)
     leaky = (a16.astype(np.float32) * np.float32(0.1)).astype(np.float16)
     same_f16(np.load(path("f16_out.npy")), np.where(a16 < 0, leaky, a16),
