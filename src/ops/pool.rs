@@ -1559,7 +1559,6 @@ fn sum_plane_wide<T: Element, W: Element, M: Element>(
             finish(b, acc, out_row);
         }
     } else {
-        acc.fill(0.0);
         // 2-D maps whose window rows each take three taps of contiguous
         // rows (3x3/1): the three rows' nine taps in one pass.
         let rows3 = g1.input == 1
@@ -1577,9 +1576,10 @@ fn sum_plane_wide<T: Element, W: Element, M: Element>(
                 *slot = wide.slot(map, row0, (m, g0.cell(a, t0), 0), g0.input, widen);
             }
             let src = slots.map(|slot| wide.row(slot));
-            fold_taps_3rows(plan, src, acc, add);
+            fold_taps_3rows(plan, src, acc, 0.0, add);
             return finish(0, acc, out);
         }
+        acc.fill(0.0);
         for t0 in g0.taps(a) {
             let i = g0.cell(a, t0);
             for (b, acc_row) in acc.chunks_exact_mut(out_row_len).enumerate() {
@@ -3024,22 +3024,29 @@ fn fold_edge_taps<T: Copy, A: Copy>(
     }
 }
 
-/// [`fold_taps`] of three rows with three taps each, in window order:
-/// the interior outputs take all nine taps in one pass (three passes of
-/// three read and wrote the sums three times), the edge outputs one tap
-/// per pass, row after row. Harness, one thread, float32 NCHW 3x3/1:
-/// avg 1.89-2.01 -> 2.04-2.18 GiB/s, dilation 2 2.05 -> 2.18, Lp p=2 1.75
-/// -> 1.80; float16 Lp p=2 0.86 -> 0.89.
+/// [`fold_taps`] of three rows with three taps each, in window order,
+/// into `out_row` from `seed`: the interior outputs take all nine taps in
+/// one pass (three passes of three read and wrote the sums three times),
+/// the edge outputs one tap per pass, row after row. Harness, one thread,
+/// float32 NCHW 3x3/1: avg 1.89-2.01 -> 2.04-2.18 GiB/s, dilation 2 2.05
+/// -> 2.18, Lp p=2 1.75 -> 1.80; float16 Lp p=2 0.86 -> 0.89.
+///
+/// The interior sums are written, not read, so only the edges are
+/// seeded first (the whole row was set to zero, then read back).
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn fold_taps_3rows<T: Copy, A: Copy>(
     plan: &RowPlan,
     src: [&[T]; 3],
     out_row: &mut [A],
+    seed: A,
     f: impl Fn(A, T) -> A + Copy,
 ) {
     let (inner, int) = (plan.inner, &plan.interior);
+    let (left, rest) = out_row.split_at_mut(int.start * inner);
+    left.fill(seed);
+    rest[(int.end - int.start) * inner..].fill(seed);
     if !int.is_empty() {
-        let dst = &mut out_row[int.start * inner..int.end * inner];
+        let dst = &mut rest[..(int.end - int.start) * inner];
         let [x, y, z] = src.map(|row| {
             let [t0, t1, t2] = [0, 1, 2].map(|t| plan.taps[t].run(row, int, inner));
             t0.iter().zip(t1).zip(t2)
@@ -3047,7 +3054,7 @@ fn fold_taps_3rows<T: Copy, A: Copy>(
         for (d, ((((x0, x1), x2), ((y0, y1), y2)), ((z0, z1), z2))) in
             dst.iter_mut().zip(x.zip(y).zip(z))
         {
-            let r0 = f(f(f(*d, *x0), *x1), *x2);
+            let r0 = f(f(f(seed, *x0), *x1), *x2);
             let r1 = f(f(f(r0, *y0), *y1), *y2);
             *d = f(f(f(r1, *z0), *z1), *z2);
         }
