@@ -604,8 +604,23 @@ pub fn mean_planes<T: Element>(
     let exact = exact.filter(|_| sums_are_exact::<T>(cells));
     // Stride 1 along the row: each value is in `K` windows of its row.
     let by_columns = exact.is_some() && g2.stride == 1 && g2.kernel > 1;
+    let plan = RowPlan::new(&g2, inner, size_of::<T>());
+    // Powers of float16 at stride 1 along the row, windows of 9 cells or
+    // more: each value is in `K` windows of its row, so it is widened
+    // once into float64 rows (below) rather than at each of its taps, as
+    // the channels-last pixel folds do. Harness, one thread, NHWC 3x3/1:
+    // Lp p=2 1.01 -> 1.46 GiB/s (dilation 2 0.99 -> 1.45, HWC 1.00 ->
+    // 1.46), p=3 0.52 -> 0.57, p=4 0.52 -> 0.65; at 2x2/1 p=2 it lost
+    // (1.72 -> 1.59), and so did float32 there (2.70 -> 2.38), which
+    // gained little at 3x3/1 (NHWC 2.17 -> 2.27, HWC 2.16 -> 2.20).
+    let widen_once = T::DTYPE == DType::F16
+        && matches!(plan.kind, RowKind::Contiguous)
+        && g2.kernel > 1
+        && cells >= 9
+        && matches!(mode, Mode::Lp { p: 2.0 | 3.0 | 4.0 });
     if let Some(hw) = super::float16::F16c::detect()
         && T::DTYPE == DType::F16
+        && !(widen_once && WideRows::<f64>::for_shape(shape).is_some())
         && (inner >= DIRECT_INNER || by_columns)
         && let Mode::Avg { .. } | Mode::Lp { p: 1.0 | 2.0 | 3.0 | 4.0 } = mode
     {
@@ -630,7 +645,6 @@ pub fn mean_planes<T: Element>(
         with_fold!(f32, pixels);
         return;
     }
-    let plan = RowPlan::new(&g2, inner, size_of::<T>());
     // 2-D channels-first maps, and narrow types in any layout: float32
     // NHWC and NCDHW avg 3x3/1 were slower this way (3.2 -> 2.8 GB/s,
     // 0.63 -> 0.53).
@@ -645,7 +659,8 @@ pub fn mean_planes<T: Element>(
         // (NCHW avg 3x3/1: float32 1.7 -> 1.95 GB/s, float16 0.54 ->
         // 0.98; float16 NHWC 0.77 -> 1.25). Map each input row once; the
         // sums are the same values in the same order. (float16 averages
-        // and 1-norms now add columns' sums instead, [`PixelSums`].)
+        // and 1-norms now add columns' sums instead, [`PixelSums`];
+        // float16 powers come here from every layout, `widen_once`.)
         with_fold!(f64, wide, wide, ToF64);
         return;
     }
