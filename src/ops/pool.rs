@@ -501,6 +501,14 @@ pub fn mean_planes<T: Element>(
                 Mode::Lp { p: 2.0 } if f16_hw => {
                     super::float16::narrow_sqrt_row(acc_row, bytemuck::cast_slice_mut(out_row))
                 }
+                // The 4-norms as the 2-norms of the sums' float64 roots:
+                // the second root rounded by `narrow_sqrt_row`, whose bits
+                // are those of float64's root rounded once, as before.
+                Mode::Lp { p: 4.0 } if f16_hw => QUOTIENTS.with_borrow_mut(|q| {
+                    q.resize(out_row.len(), 0.0);
+                    lp_roots(acc_row, q, 2.0, false);
+                    super::float16::narrow_sqrt_row(q, bytemuck::cast_slice_mut(out_row));
+                }),
                 // Rounded one at a time in software, the float16 norms took
                 // two thirds of float16 NHWC Lp p=3.
                 Mode::Lp { p } => by_row!(lp_roots(p, fast_pow_for(p, size_of::<T::Mean>()))),
