@@ -452,16 +452,23 @@ pub fn mean_planes<T: Element>(
     // ([`mean_planes_f16_pixels`]).
     let finish_from =
         move |(a, b, c0): (usize, usize, usize), acc_row: &[f64], out_row: &mut [T::Mean]| {
+            // `$fill(acc_row, q, args..)` into a row `q` of float64, which
+            // `float16::$narrow(q, out)` rounds to float16 as a row by F16C.
+            macro_rules! rounded_row {
+                ($fill:ident($($arg:expr),*), $narrow:ident) => {
+                    QUOTIENTS.with_borrow_mut(|q| {
+                        q.resize(out_row.len(), 0.0);
+                        $fill(acc_row, q, $($arg),*);
+                        super::float16::$narrow(q, bytemuck::cast_slice_mut(out_row));
+                    })
+                };
+            }
             // `$fill(acc_row, out, args..)` into `out_row`, or into a row of
             // float64 rounded to float16 as a row by F16C.
             macro_rules! by_row {
                 ($fill:ident($($arg:expr),*)) => {
                     if f16_hw {
-                        QUOTIENTS.with_borrow_mut(|q| {
-                            q.resize(out_row.len(), 0.0);
-                            $fill(acc_row, q, $($arg),*);
-                            super::float16::narrow_f64_row(q, bytemuck::cast_slice_mut(out_row));
-                        });
+                        rounded_row!($fill($($arg),*), narrow_f64_row);
                     } else {
                         $fill(acc_row, out_row, $($arg),*);
                     }
@@ -504,11 +511,9 @@ pub fn mean_planes<T: Element>(
                 // The 4-norms as the 2-norms of the sums' float64 roots:
                 // the second root rounded by `narrow_sqrt_row`, whose bits
                 // are those of float64's root rounded once, as before.
-                Mode::Lp { p: 4.0 } if f16_hw => QUOTIENTS.with_borrow_mut(|q| {
-                    q.resize(out_row.len(), 0.0);
-                    lp_roots(acc_row, q, 2.0, false);
-                    super::float16::narrow_sqrt_row(q, bytemuck::cast_slice_mut(out_row));
-                }),
+                Mode::Lp { p: 4.0 } if f16_hw => {
+                    rounded_row!(lp_roots(2.0, false), narrow_sqrt_row)
+                }
                 // Rounded one at a time in software, the float16 norms took
                 // two thirds of float16 NHWC Lp p=3.
                 Mode::Lp { p } => by_row!(lp_roots(p, fast_pow_for(p, size_of::<T::Mean>()))),
