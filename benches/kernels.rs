@@ -188,7 +188,8 @@ fn kernels(c: &mut Criterion) {
     let dilated = [&CASES[10]];
     bench_pool::<f32>(c, "f32", &dilated, &["avg", "lp", "lp1.5"]);
     bench_pool::<f16>(c, "f16", &dilated, &["avg"]);
-    // float16 averages and 1-norms from column sums (see `PixelSums`).
+    // float16 averages and 1-norms from column sums (see `PixelSums`), and
+    // float16 norms from rows widened once (`widen_once`).
     let stride1: Vec<&Case> = CASES[11..].iter().collect();
     bench_pool::<f32>(c, "f32", &stride1, &["max", "avg", "lp"]);
     bench_pool::<f16>(c, "f16", &stride1, &["max", "avg", "lp1", "lp"]);
