@@ -379,7 +379,7 @@ mod x86 {
 
     /// [`super::fold_pixels`]: blocks of 32 channels, then of 8, then
     /// one by one.
-    #[target_feature(enable = "avx2,fma,f16c")]
+    #[target_feature(enable = "avx2,f16c")]
     fn fold_pixels_avx2(
         acc: &mut [f64],
         rows: &[&[u16]],
@@ -471,7 +471,7 @@ mod x86 {
     /// at two thirds of the speed once the input came from memory), in
     /// blocks of eight channels, the last column of each row kept in
     /// `columns`; then the channels left, one by one.
-    #[target_feature(enable = "avx2,fma,f16c")]
+    #[target_feature(enable = "avx2,f16c")]
     fn sum_3s2_avx2<const N: usize, const ABS: bool>(
         acc: &mut [f64],
         rows: [&[u16]; N],
