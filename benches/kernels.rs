@@ -182,6 +182,10 @@ fn kernels(c: &mut Criterion) {
     bench_pool::<f16>(c, "f16", &all[..6], &["avg"]);
     // Powers read from a table of every float16's (or int8's).
     bench_pool::<f16>(c, "f16", &all[..6], &["lp1.5"]);
+    // 2- and 4-norms summed in float32 where that settles the float16
+    // (channels-last, `PixelSums::Norms`); rows widened to float32 once
+    // (channels-first).
+    bench_pool::<f16>(c, "f16", &all[..6], &["lp", "lp4"]);
     bench_pool::<i8>(c, "i8", &basic, &["lp1.5"]);
     // Through the row cache (rows reduced once, then merged).
     bench_pool::<f16>(c, "f16", &[&CASES[8]], &["max"]);
@@ -189,7 +193,8 @@ fn kernels(c: &mut Criterion) {
     bench_pool::<f32>(c, "f32", &dilated, &["avg", "lp", "lp1.5"]);
     bench_pool::<f16>(c, "f16", &dilated, &["avg"]);
     // float16 averages and 1-norms from column sums (see `PixelSums`), and
-    // float16 norms from rows widened once (`widen_once`).
+    // float16 2-norms summed in float32 (channels-last) or from rows
+    // widened once (channels-first, `widen_once`).
     let stride1: Vec<&Case> = CASES[11..].iter().collect();
     bench_pool::<f32>(c, "f32", &stride1, &["max", "avg", "lp"]);
     bench_pool::<f16>(c, "f16", &stride1, &["max", "avg", "lp1", "lp"]);

@@ -237,6 +237,43 @@ pub fn fold_pixels(
     let _ = (hw, acc, rows, step, window, f);
 }
 
+/// The float16 2-norms, or with `fourth` the 4-norms, of float16 pixel
+/// windows laid out as [`fold_pixels`] reads them: `out` is a row of
+/// pixels of `inner` elements, and `out[c·inner + i]` gets the norm of
+/// element `i` of the cells of pixel `c`'s window. The bits are those of
+/// the float64 fold in window order from +0 (of `x·x`, or of `q·q` with
+/// `q = x·x`), its float64 root (the root of the root for the 4-norm),
+/// rounded once: NumPy's float64 reference.
+///
+/// The terms are summed in float32, in no fixed order, and the float32
+/// root rounded by F16C where it settles the float16; a chunk of eight
+/// with a lane it does not settle is summed as above ([`narrow_sqrt_row`]
+/// rounds its roots). Where the float64 path widened every cell to
+/// float64 at each tap, squared and added four lanes at a time, this
+/// widens to float32 and adds eight.
+///
+/// # Panics
+/// If `out` is not whole pixels, or a window reaches past a row.
+pub fn norm_pixels(
+    hw: F16c,
+    out: &mut [u16],
+    rows: &[&[u16]],
+    (inner, step): (usize, usize),
+    window: impl Fn(usize) -> (usize, usize),
+    fourth: bool,
+) {
+    assert!(inner > 0 && out.len().is_multiple_of(inner), "norm_pixels needs whole pixels");
+    #[cfg(target_arch = "x86_64")]
+    x86::norm_pixels(hw, out, rows, (inner, step), window, fourth);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (hw, out, rows, step, window, fourth);
+}
+
+/// The most cells a window of [`norm_pixels`] sums in float32: beyond
+/// it, every chunk is summed in float64 (the float32 sums' error bound,
+/// in float32 ulps of the root, grows with the count of terms).
+pub const NORM_CELLS: usize = 1024;
+
 /// Sums of float16 windows three pixels wide with stride two along rows
 /// of pixels of `inner` elements, widened by F16C: `acc[c·inner + e]`
 /// gets, from +0, the sum over each of `rows` of element `e` of its pixels
@@ -437,6 +474,198 @@ mod x86 {
                         *s = f(*s, super::widen(row[t * step + done + k]));
                     }
                 }
+            }
+        }
+    }
+
+    pub(super) fn norm_pixels(
+        _: super::F16c,
+        out: &mut [u16],
+        rows: &[&[u16]],
+        geometry: (usize, usize),
+        window: impl Fn(usize) -> (usize, usize),
+        fourth: bool,
+    ) {
+        // SAFETY: an `F16c` exists only where the CPU has AVX2 and F16C.
+        unsafe {
+            match fourth {
+                false => norm_pixels_avx2::<false>(out, rows, geometry, window),
+                true => norm_pixels_avx2::<true>(out, rows, geometry, window),
+            }
+        }
+    }
+
+    /// [`super::norm_pixels`]: blocks of 32 channels, then of 8, then the
+    /// rest as a chunk of eight padded with zeros (their terms are +0).
+    /// Each chunk's terms go to two sums in turn, taps alternating, so a
+    /// chain of adds is half the window long.
+    ///
+    /// Which chunks are settled. Let `n` be the window's cells and `u =
+    /// 2^-24`. Each term is exact in float32 for the 2-norm (a float16
+    /// has 11 significant bits, its square 22), within a factor `1 ± u`
+    /// for the 4-norm (`q·q` rounded once); the terms are not negative,
+    /// so any order of adding them errs by at most `γ = n·u/(1 − n·u)` of
+    /// the exact sum `S`. The float32 root then lies within
+    /// `(n/2 + 1)·u` of `√S` for the 2-norm (the root halves the sum's
+    /// error, and rounds once more), and within `(n/4 + 1.5)·u` of
+    /// `S^(1/4)` for the 4-norm (two roots), to first order; float64's
+    /// reference errs by `n·2^-53` at most (its terms are exact: `q` has
+    /// 22 significant bits, `q·q` 44). A float32 `r` in `[2^e, 2^(e+1))`
+    /// has an ulp of `2^(e-23) ≥ r·u`, so both lie within `n/2 + 1.01`
+    /// ulps of `r`. A float16 midpoint, above float16's smallest normal,
+    /// is a float32 whose low 13 bits are 0x1000; a root whose low 13
+    /// bits are more than `n/2 + 2` from 0x1000 therefore has `√S` and
+    /// the reference on its side of every midpoint, and F16C rounds it as
+    /// float64's root rounds (near a power of two, the low bits are near
+    /// 0 or 0x1FFF, and the values either side round to that power). As
+    /// in [`narrow_sqrt_avx2`], +0 is settled and so are roots from
+    /// float16's smallest normal to +inf (a sum of `n ≤ NORM_CELLS` terms
+    /// of at most `65504⁴` is far below float32's largest, so an infinite
+    /// root is an infinite term, as in float64); NaN and roots in
+    /// float16's subnormal range are left to float64. Beyond
+    /// [`super::NORM_CELLS`] cells, nothing is settled.
+    #[target_feature(enable = "avx2,f16c")]
+    fn norm_pixels_avx2<const FOURTH: bool>(
+        out: &mut [u16],
+        rows: &[&[u16]],
+        (inner, step): (usize, usize),
+        window: impl Fn(usize) -> (usize, usize),
+    ) {
+        let term = |h: __m128i| {
+            let w = _mm256_cvtph_ps(h);
+            let q = _mm256_mul_ps(w, w);
+            if FOURTH { _mm256_mul_ps(q, q) } else { q }
+        };
+        let low = _mm256_set1_epi32(0x1FFF);
+        let midpoint = _mm256_set1_epi32(0x1000);
+        // The settled range, 2^-14 to +inf, as a start and a span.
+        let normal = _mm256_set1_epi32(0x3880_0000);
+        let range = _mm256_set1_epi32(0x7F80_0000 - 0x3880_0000);
+        let ones = _mm256_set1_epi32(-1);
+        for (c, pixel) in out.chunks_exact_mut(inner).enumerate() {
+            let (first, taps) = window(c);
+            let cells = rows.len() * taps;
+            // Each row's span of the window, checked once.
+            let span = if taps == 0 { 0 } else { (taps - 1) * step + inner };
+            let near = match cells <= super::NORM_CELLS {
+                true => _mm256_set1_epi32((cells / 2 + 2) as i32),
+                false => _mm256_set1_epi32(i32::MAX),
+            };
+            let settle = |s: __m256| -> Option<[u16; 8]> {
+                let r = _mm256_sqrt_ps(s);
+                let r = if FOURTH { _mm256_sqrt_ps(r) } else { r };
+                let bits = _mm256_castps_si256(r);
+                let off = _mm256_sub_epi32(_mm256_and_si256(bits, low), midpoint);
+                let far = _mm256_cmpgt_epi32(_mm256_abs_epi32(off), near);
+                let offset = _mm256_sub_epi32(bits, normal);
+                let in_range = _mm256_cmpeq_epi32(_mm256_min_epu32(offset, range), offset);
+                let zero = _mm256_cmpeq_epi32(bits, _mm256_setzero_si256());
+                let settled = _mm256_and_si256(far, _mm256_or_si256(in_range, zero));
+                (_mm256_testc_si256(settled, ones) == 1)
+                    .then(|| bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(r)))
+            };
+            // Lanes `at..at + lanes` of the pixel as float64 takes them, in
+            // window order (F16C's widening is exact, as is float32 to
+            // float64; lanes past `lanes` are +0).
+            let exact = |at: usize, lanes: usize| -> [u16; 8] {
+                let term = |x: __m256d| {
+                    let q = _mm256_mul_pd(x, x);
+                    if FOURTH { _mm256_mul_pd(q, q) } else { q }
+                };
+                let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
+                for row in rows {
+                    let row = &row[first..][..span];
+                    for t in 0..taps {
+                        let mut x = [0u16; 8];
+                        x[..lanes].copy_from_slice(&row[t * step + at..][..lanes]);
+                        let w = _mm256_cvtph_ps(bytemuck::cast(x));
+                        lo = _mm256_add_pd(lo, term(_mm256_cvtps_pd(_mm256_castps256_ps128(w))));
+                        hi =
+                            _mm256_add_pd(hi, term(_mm256_cvtps_pd(_mm256_extractf128_ps::<1>(w))));
+                    }
+                }
+                if FOURTH {
+                    (lo, hi) = (_mm256_sqrt_pd(lo), _mm256_sqrt_pd(hi));
+                }
+                let sums: [f64; 8] = bytemuck::cast([lo, hi]);
+                let mut o = [0u16; 8];
+                narrow_sqrt_avx2(&sums, &mut o);
+                o
+            };
+            // The sum of a chunk of eight at `at`, loaded by `$load`: a
+            // macro, so that the load is inlined.
+            macro_rules! chunk {
+                ($at:expr, $load:expr) => {{
+                    let (at, load) = ($at, $load);
+                    let (mut a, mut b) = (_mm256_setzero_ps(), _mm256_setzero_ps());
+                    for row in rows {
+                        let row = &row[first..][..span];
+                        let mut t = 0;
+                        while t + 1 < taps {
+                            a = _mm256_add_ps(a, term(load(&row[t * step + at..])));
+                            b = _mm256_add_ps(b, term(load(&row[(t + 1) * step + at..])));
+                            t += 2;
+                        }
+                        if t < taps {
+                            a = _mm256_add_ps(a, term(load(&row[t * step + at..])));
+                        }
+                    }
+                    _mm256_add_ps(a, b)
+                }};
+            }
+            let (blocks, rest) = pixel.as_chunks_mut::<32>();
+            for (k, block) in blocks.iter_mut().enumerate() {
+                let mut a = [_mm256_setzero_ps(); 4];
+                let mut b = [_mm256_setzero_ps(); 4];
+                let eights = |x: &[u16]| -> [__m128i; 4] {
+                    let x: &[u16; 32] = x[..32].try_into().unwrap();
+                    bytemuck::cast(*x)
+                };
+                for row in rows {
+                    let row = &row[first..][..span];
+                    let mut t = 0;
+                    while t + 1 < taps {
+                        let x = eights(&row[t * step + 32 * k..]);
+                        let y = eights(&row[(t + 1) * step + 32 * k..]);
+                        for q in 0..4 {
+                            a[q] = _mm256_add_ps(a[q], term(x[q]));
+                            b[q] = _mm256_add_ps(b[q], term(y[q]));
+                        }
+                        t += 2;
+                    }
+                    if t < taps {
+                        let x = eights(&row[t * step + 32 * k..]);
+                        for q in 0..4 {
+                            a[q] = _mm256_add_ps(a[q], term(x[q]));
+                        }
+                    }
+                }
+                let (block, _) = block.as_chunks_mut::<8>();
+                for (q, o) in block.iter_mut().enumerate() {
+                    let at = 32 * k + 8 * q;
+                    *o = settle(_mm256_add_ps(a[q], b[q])).unwrap_or_else(|| exact(at, 8));
+                }
+            }
+            let done = blocks.len() * 32;
+            let (eights, tail) = rest.as_chunks_mut::<8>();
+            let load = |x: &[u16]| -> __m128i {
+                let x: &[u16; 8] = x[..8].try_into().unwrap();
+                bytemuck::cast(*x)
+            };
+            for (k, o) in eights.iter_mut().enumerate() {
+                let at = done + 8 * k;
+                *o = settle(chunk!(at, load)).unwrap_or_else(|| exact(at, 8));
+            }
+            let at = done + eights.len() * 8;
+            let lanes = tail.len();
+            if lanes > 0 {
+                let padded = |x: &[u16]| -> __m128i {
+                    let mut p = [0u16; 8];
+                    p[..lanes].copy_from_slice(&x[..lanes]);
+                    bytemuck::cast(p)
+                };
+                let o = settle(chunk!(at, padded)).unwrap_or_else(|| exact(at, lanes));
+                tail.copy_from_slice(&o[..lanes]);
             }
         }
     }
@@ -1449,6 +1678,178 @@ mod tests {
                     }
                 }
             }
+        }
+    }
+
+    /// The float64 reference of [`norm_pixels`] for one lane: the fold
+    /// in window order from +0, its root (the root of the root for the
+    /// 4-norm), rounded once by the bisection reference.
+    fn norm_reference(cells: impl Iterator<Item = u16>, fourth: bool) -> u16 {
+        let mut s = 0.0;
+        for h in cells {
+            let x = f64::from(f16::from_bits(h));
+            let q = x * x;
+            s += if fourth { q * q } else { q };
+        }
+        nearest_f16(if fourth { s.sqrt().sqrt() } else { s.sqrt() })
+    }
+
+    /// [`norm_pixels`] against [`norm_reference`] over windows laid out as
+    /// in [`fold_pixels_keeps_window_order`], and over one window of more
+    /// than [`NORM_CELLS`] cells: random float16 values of every
+    /// magnitude (whose float32 sums are not exact), small whole values,
+    /// ±0, ±inf, NaN and subnormals.
+    #[test]
+    fn norm_pixels_round_as_float64_does() {
+        let Some(hw) = F16c::detect() else {
+            // Nothing calls `norm_pixels` where the CPU lacks F16C.
+            assert!(!has_hw());
+            return;
+        };
+        let mut next = crate::ops::xorshift(0x3C6E_F372_FE94_F82B);
+        let specials = [0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x0001, 0x83FF];
+        let mut value = move || match next() % 8 {
+            0 => specials[(next() % 7) as usize],
+            1..=3 => crate::ops::finite_f16(next() as u16),
+            _ => f16::from_f32((next() % 200) as f32 - 100.0).to_bits(),
+        };
+        let check = |got: &[u16], want: u16, at: &str| {
+            let same = got[0] == want || (want == 0x7E00 && got[0] & 0x7FFF > 0x7C00);
+            assert!(same, "{at}: {:#06x}, want {want:#06x}", got[0]);
+        };
+        for fourth in [false, true] {
+            for inner in [1, 7, 8, 13, 32, 45, 70] {
+                for (stride, kernel, dilation) in [(2, 2, 1), (2, 3, 1), (1, 3, 2), (1, 3, 1)] {
+                    let width = 11;
+                    let (step, outputs) = (dilation * inner, (width - 1) / stride);
+                    let window = |c: usize| {
+                        let taps = kernel.min((width - 1 - c * stride) / dilation + 1);
+                        (c * stride * inner, if c == 0 { 1 } else { taps })
+                    };
+                    for n_rows in 1..=3 {
+                        let rows: Vec<Vec<u16>> = (0..n_rows)
+                            .map(|_| (0..width * inner).map(|_| value()).collect())
+                            .collect();
+                        let refs: Vec<&[u16]> = rows.iter().map(Vec::as_slice).collect();
+                        let mut got = vec![0x5555u16; outputs * inner];
+                        norm_pixels(hw, &mut got, &refs, (inner, step), window, fourth);
+                        for (at, g) in got.iter().enumerate() {
+                            let (c, e) = (at / inner, at % inner);
+                            let (first, taps) = window(c);
+                            let cells = refs
+                                .iter()
+                                .flat_map(|row| (0..taps).map(move |t| row[first + t * step + e]));
+                            let want = norm_reference(cells, fourth);
+                            let at = format!(
+                                "p{} inner {inner} {stride}/{kernel} d{dilation} rows {n_rows} at {at}",
+                                if fourth { 4 } else { 2 }
+                            );
+                            check(std::slice::from_ref(g), want, &at);
+                        }
+                    }
+                }
+            }
+            // One window of 3 rows of 350 pixels: more cells than float32
+            // sums are trusted with.
+            for inner in [8, 13] {
+                let taps = 350;
+                let rows: Vec<Vec<u16>> =
+                    (0..3).map(|_| (0..taps * inner).map(|_| value() & 0x7BFF).collect()).collect();
+                let refs: Vec<&[u16]> = rows.iter().map(Vec::as_slice).collect();
+                assert!(3 * taps > NORM_CELLS);
+                let mut got = vec![0u16; inner];
+                norm_pixels(hw, &mut got, &refs, (inner, inner), |_| (0, taps), fourth);
+                for (e, g) in got.iter().enumerate() {
+                    let cells =
+                        refs.iter().flat_map(|row| (0..taps).map(move |t| row[t * inner + e]));
+                    check(std::slice::from_ref(g), norm_reference(cells, fourth), "large window");
+                }
+            }
+        }
+    }
+
+    /// [`norm_pixels`] on sums within a few float32 ulps of a float16
+    /// midpoint's square (fourth power), nine cells in shuffled order: a
+    /// float16 `v` below a midpoint `m`, two terms filling most of the gap
+    /// to `m²` (from 3 ulps of `m²` below it to 3 above), and six equal
+    /// terms just under half an ulp of the sum each, which float32 sums
+    /// drop. Float32's roots of these, summed in the kernel's order, fall
+    /// off the midpoint on the wrong side of it often enough (counted, so
+    /// that the data can tell a check too narrow), and the float64
+    /// fallback must catch every one.
+    #[test]
+    fn norm_pixels_settle_near_midpoints() {
+        let Some(hw) = F16c::detect() else {
+            assert!(!has_hw());
+            return;
+        };
+        let mut next = crate::ops::xorshift(0xA54F_F53A_5F1D_36F1);
+        let value = |h: u16| f64::from(f16::from_bits(h));
+        let below = |x: f64| {
+            // The largest float16 at most x (x finite, not negative).
+            let h = nearest_f16(x.min(65504.0));
+            if value(h) > x { h - 1 } else { h }
+        };
+        for fourth in [false, true] {
+            let p = if fourth { 4 } else { 2 };
+            let power = |x: f64| if fourth { x.powi(4) } else { x * x };
+            let root = |x: f64| if fourth { x.sqrt().sqrt() } else { x.sqrt() };
+            let (inner, outputs) = (45, 60);
+            let mut combos = Vec::new();
+            for _ in 0..inner * outputs {
+                // v from 2^-6 to 2^12.
+                let v = 0x1800 + (next() % 0x4800) as u16;
+                let m = (value(v) + value(v + 1)) / 2.0;
+                let sum = power(m) as f32;
+                let ulp = f64::from(sum.next_up() - sum);
+                let tiny = below(root(0.45 * ulp));
+                let target = power(m) + ((next() % 7) as f64 - 3.0) * ulp;
+                let mut gap = target - power(value(v)) - 6.0 * power(value(tiny));
+                let mut cells = vec![v];
+                for _ in 0..2 {
+                    let y = below(root(gap.max(0.0)));
+                    gap -= power(value(y));
+                    cells.push(y);
+                }
+                cells.extend([tiny; 6]);
+                for i in (1..9).rev() {
+                    cells.swap(i, (next() % (i as u64 + 1)) as usize);
+                }
+                combos.push(cells);
+            }
+            // Cell (r, t) of output c, lane e: cell 3r + t of combo c·inner + e.
+            let rows: Vec<Vec<u16>> = (0..3)
+                .map(|r| {
+                    (0..3 * outputs * inner)
+                        .map(|i| {
+                            let (pixel, e) = (i / inner, i % inner);
+                            combos[(pixel / 3) * inner + e][3 * r + pixel % 3]
+                        })
+                        .collect()
+                })
+                .collect();
+            let refs: Vec<&[u16]> = rows.iter().map(Vec::as_slice).collect();
+            let mut got = vec![0u16; outputs * inner];
+            norm_pixels(hw, &mut got, &refs, (inner, inner), |c| (3 * c * inner, 3), fourth);
+            let mut wrong_side = 0;
+            for (cells, &g) in combos.iter().zip(&got) {
+                let want = norm_reference(cells.iter().copied(), fourth);
+                assert_eq!(g, want, "p{p} {cells:x?}");
+                // The kernel's float32 sum: taps 0 and 2 of each row in
+                // one sum, tap 1 in another.
+                let term = |h: u16| {
+                    let q = f16::from_bits(h).to_f32().powi(2);
+                    if fourth { q * q } else { q }
+                };
+                let (mut a, mut b) = (0f32, 0f32);
+                for (i, &h) in cells.iter().enumerate() {
+                    if i % 3 == 1 { b += term(h) } else { a += term(h) }
+                }
+                let r = if fourth { (a + b).sqrt().sqrt() } else { (a + b).sqrt() };
+                let on_midpoint = r.to_bits() & 0x1FFF == 0x1000;
+                wrong_side += usize::from(nearest_f16(f64::from(r)) != want && !on_midpoint);
+            }
+            assert!(wrong_side > 20, "p{p}: float32 off the midpoint wrongly {wrong_side} times");
         }
     }
 }

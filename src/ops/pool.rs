@@ -626,11 +626,19 @@ pub fn mean_planes<T: Element>(
     // 1.46), p=3 0.52 -> 0.57, p=4 0.52 -> 0.65; at 2x2/1 p=2 it lost
     // (1.72 -> 1.59), and so did float32 there (2.70 -> 2.38), which
     // gained little at 3x3/1 (NHWC 2.17 -> 2.27, HWC 2.16 -> 2.20).
+    // float16 2- and 4-norms into float16 take [`PixelSums::Norms`]
+    // instead, which beat it: only p=3 (and windows beyond
+    // [`float16::NORM_CELLS`]) come here now.
+    //
+    // [`float16::NORM_CELLS`]: super::float16::NORM_CELLS
+    let norms =
+        f16_out && matches!(mode, Mode::Lp { p: 2.0 | 4.0 }) && cells <= super::float16::NORM_CELLS;
     let widen_once = T::DTYPE == DType::F16
         && matches!(plan.kind, RowKind::Contiguous)
         && g2.kernel > 1
         && cells >= 9
-        && matches!(mode, Mode::Lp { p: 2.0 | 3.0 | 4.0 });
+        && matches!(mode, Mode::Lp { p: 2.0 | 3.0 | 4.0 })
+        && !norms;
     if let Some(hw) = super::float16::F16c::detect()
         && T::DTYPE == DType::F16
         && !(widen_once && WideRows::<f64>::for_shape(shape).is_some())
@@ -648,6 +656,7 @@ pub fn mean_planes<T: Element>(
                 PixelSums::Carry3s2 { abs }
             }
             _ if by_columns => PixelSums::Columns,
+            _ if norms => PixelSums::Norms { fourth: matches!(mode, Mode::Lp { p: 4.0 }) },
             _ => PixelSums::Fold,
         };
         macro_rules! pixels {
@@ -771,8 +780,9 @@ fn mean_planes_wide<T: Element, W: Element, M: Element>(
 /// read.
 ///
 /// `sums` says how windows that lie wholly inside the row may be summed
-/// instead, where the fold's sums are exact in any order (see
-/// [`PixelSums`]).
+/// instead, where the fold's sums are exact in any order, or that the
+/// float16 2- and 4-norms are rounded as each part is summed, with no
+/// `finish` (see [`PixelSums`]).
 ///
 /// [`float16::fold_pixels`]: super::float16::fold_pixels
 fn mean_planes_f16_pixels<M: Element>(
@@ -834,6 +844,12 @@ fn mean_planes_f16_pixels<M: Element>(
                     let c0 = q * pixels;
                     let acc = &mut acc[..part.len()];
                     let by_columns = matches!(sums, PixelSums::Columns);
+                    if let PixelSums::Norms { fourth } = sums {
+                        let out = bytemuck::cast_slice_mut(part);
+                        let window = |c| window(c0 + c);
+                        super::float16::norm_pixels(hw, out, group, geometry, window, fourth);
+                        continue;
+                    }
                     if abs.is_none() && !by_columns {
                         let window = |c| window(c0 + c);
                         super::float16::fold_pixels(hw, acc, group, geometry, window, f);
@@ -887,7 +903,8 @@ const PIXEL_SUMS: usize = 1024;
 /// How [`mean_planes_f16_pixels`] sums the windows that lie wholly inside
 /// the row, where its fold adds values (or their magnitudes) whose
 /// float64 sums are exact in any order ([`sums_are_exact`]); edge windows
-/// are folded.
+/// are folded. Or, for float16 2- and 4-norms, how it takes every window's
+/// norm ([`PixelSums::Norms`]).
 #[derive(Clone, Copy)]
 enum PixelSums {
     /// Every window folded by [`float16::fold_pixels`] in window order.
@@ -914,6 +931,16 @@ enum PixelSums {
     /// 1.77, NCHW 0.95 -> 1.67. The columns added as a copy and two
     /// passes, not in one pass, gave 1.27-1.31 (NCHW 1.25).
     Columns,
+    /// float16 Lp p=2, or with `fourth` p=4, into float16: every window's
+    /// norm taken as its terms are summed ([`float16::norm_pixels`]), in
+    /// float32 where that settles the float16, with the bits of the
+    /// float64 fold in window order. Harness, one thread, float16 NHWC Lp
+    /// p=2: 2x2/2 6.29 -> 8.20 GiB/s, 3x3/2 3.91 -> 5.87, 2x2/1 1.68 ->
+    /// 2.23, 3x3/1 1.47 -> 1.52 (from rows widened once; HWC 1.44 ->
+    /// 1.65, dilation 2 1.46 -> 1.66); max 10.4, 6.8, 3.1 and 1.76.
+    ///
+    /// [`float16::norm_pixels`]: super::float16::norm_pixels
+    Norms { fourth: bool },
 }
 
 /// `out[j] = columns[j] + columns[j + shift] + … + columns[j + (k − 1)·shift]`:
