@@ -269,9 +269,37 @@ pub fn norm_pixels(
     let _ = (hw, out, rows, step, window, fourth);
 }
 
-/// The most cells a window of [`norm_pixels`] sums in float32: beyond
-/// it, every chunk is summed in float64 (the float32 sums' error bound,
-/// in float32 ulps of the root, grows with the count of terms).
+/// The float16 2-norms, or with `fourth` the 4-norms, of windows of at
+/// most `cells` float16 cells from float32 sums of their terms: `sums[i]`
+/// must be a float32 sum, from +0 and in any order, of the squares of a
+/// window's cells (for the 4-norm, of `q·q`, `q` the square, each product
+/// rounded to float32). `out[i]` gets the float32 root rounded by F16C
+/// where that settles the float16 (as in [`norm_pixels`]); a chunk of
+/// eight it does not settle, `out[at..at + len]`, is left to `exact(at,
+/// chunk)`, which must write the reference's bits (float64's fold in
+/// window order, its root, rounded once).
+///
+/// # Panics
+/// If the lengths differ.
+pub fn norm_row(
+    hw: F16c,
+    sums: &[f32],
+    cells: usize,
+    fourth: bool,
+    out: &mut [u16],
+    exact: impl FnMut(usize, &mut [u16]),
+) {
+    assert_eq!(sums.len(), out.len(), "norm_row needs equal lengths");
+    #[cfg(target_arch = "x86_64")]
+    x86::norm_row(hw, sums, cells, fourth, out, exact);
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (hw, cells, fourth, exact);
+}
+
+/// The most cells a window of [`norm_pixels`] or [`norm_row`] may have
+/// for float32 sums to settle its norm: beyond it, every chunk is summed
+/// in float64 (the float32 sums' error bound, in float32 ulps of the
+/// root, grows with the count of terms).
 pub const NORM_CELLS: usize = 1024;
 
 /// Sums of float16 windows three pixels wide with stride two along rows
@@ -495,6 +523,84 @@ mod x86 {
         }
     }
 
+    /// The float16 bits of the roots (fourth roots) of eight float32 sums
+    /// of squares (fourth powers) of float16 values, or `None` where a
+    /// lane's root lies within `near` float32 ulps of a float16 midpoint,
+    /// is NaN or lies in float16's subnormal range (not +0): see
+    /// [`norm_pixels_avx2`] for why the rest round as float64's do.
+    #[target_feature(enable = "avx2,f16c")]
+    #[inline]
+    fn settle_norms<const FOURTH: bool>(s: __m256, near: __m256i) -> Option<[u16; 8]> {
+        let r = _mm256_sqrt_ps(s);
+        let r = if FOURTH { _mm256_sqrt_ps(r) } else { r };
+        let bits = _mm256_castps_si256(r);
+        let low = _mm256_and_si256(bits, _mm256_set1_epi32(0x1FFF));
+        let off = _mm256_sub_epi32(low, _mm256_set1_epi32(0x1000));
+        let far = _mm256_cmpgt_epi32(_mm256_abs_epi32(off), near);
+        // The settled range, 2^-14 to +inf, as a start and a span.
+        let offset = _mm256_sub_epi32(bits, _mm256_set1_epi32(0x3880_0000));
+        let range = _mm256_set1_epi32(0x7F80_0000 - 0x3880_0000);
+        let in_range = _mm256_cmpeq_epi32(_mm256_min_epu32(offset, range), offset);
+        let zero = _mm256_cmpeq_epi32(bits, _mm256_setzero_si256());
+        let settled = _mm256_and_si256(far, _mm256_or_si256(in_range, zero));
+        (_mm256_testc_si256(settled, _mm256_set1_epi32(-1)) == 1)
+            .then(|| bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(r)))
+    }
+
+    /// How near a float16 midpoint, in float32 ulps, the float32 root of
+    /// a sum of `cells` terms may lie and still be left to float64: `n/2
+    /// + 2`, or every root beyond [`super::NORM_CELLS`].
+    fn near_midpoint(cells: usize) -> i32 {
+        match cells <= super::NORM_CELLS {
+            true => (cells / 2 + 2) as i32,
+            false => i32::MAX,
+        }
+    }
+
+    pub(super) fn norm_row(
+        _: super::F16c,
+        sums: &[f32],
+        cells: usize,
+        fourth: bool,
+        out: &mut [u16],
+        exact: impl FnMut(usize, &mut [u16]),
+    ) {
+        // SAFETY: an `F16c` exists only where the CPU has AVX2 and F16C.
+        unsafe {
+            match fourth {
+                false => norm_row_avx2::<false>(sums, cells, out, exact),
+                true => norm_row_avx2::<true>(sums, cells, out, exact),
+            }
+        }
+    }
+
+    /// [`super::norm_row`]: chunks of eight, the rest padded with +0.
+    #[target_feature(enable = "avx2,f16c")]
+    fn norm_row_avx2<const FOURTH: bool>(
+        sums: &[f32],
+        cells: usize,
+        out: &mut [u16],
+        mut exact: impl FnMut(usize, &mut [u16]),
+    ) {
+        let near = _mm256_set1_epi32(near_midpoint(cells));
+        let (whole, tail) = sums.as_chunks::<8>();
+        let (out_whole, out_tail) = out.as_chunks_mut::<8>();
+        for (k, (o, &s)) in out_whole.iter_mut().zip(whole).enumerate() {
+            match settle_norms::<FOURTH>(bytemuck::cast(s), near) {
+                Some(h) => *o = h,
+                None => exact(8 * k, o),
+            }
+        }
+        if !tail.is_empty() {
+            let mut s = [0f32; 8];
+            s[..tail.len()].copy_from_slice(tail);
+            match settle_norms::<FOURTH>(bytemuck::cast(s), near) {
+                Some(h) => out_tail.copy_from_slice(&h[..tail.len()]),
+                None => exact(whole.len() * 8, out_tail),
+            }
+        }
+    }
+
     /// [`super::norm_pixels`]: blocks of 32 channels, then of 8, then the
     /// rest as a chunk of eight padded with zeros (their terms are +0).
     /// Each chunk's terms go to two sums in turn, taps alternating, so a
@@ -514,7 +620,7 @@ mod x86 {
     /// has an ulp of `2^(e-23) ≥ r·u`, so both lie within `n/2 + 1.01`
     /// ulps of `r`. A float16 midpoint, above float16's smallest normal,
     /// is a float32 whose low 13 bits are 0x1000; a root whose low 13
-    /// bits are more than `n/2 + 2` from 0x1000 therefore has `√S` and
+    /// bits are more than `⌊n/2⌋ + 2` from 0x1000 therefore has `√S` and
     /// the reference on its side of every midpoint, and F16C rounds it as
     /// float64's root rounds (near a power of two, the low bits are near
     /// 0 or 0x1FFF, and the values either side round to that power). As
@@ -536,34 +642,13 @@ mod x86 {
             let q = _mm256_mul_ps(w, w);
             if FOURTH { _mm256_mul_ps(q, q) } else { q }
         };
-        let low = _mm256_set1_epi32(0x1FFF);
-        let midpoint = _mm256_set1_epi32(0x1000);
-        // The settled range, 2^-14 to +inf, as a start and a span.
-        let normal = _mm256_set1_epi32(0x3880_0000);
-        let range = _mm256_set1_epi32(0x7F80_0000 - 0x3880_0000);
-        let ones = _mm256_set1_epi32(-1);
         for (c, pixel) in out.chunks_exact_mut(inner).enumerate() {
             let (first, taps) = window(c);
             let cells = rows.len() * taps;
             // Each row's span of the window, checked once.
             let span = if taps == 0 { 0 } else { (taps - 1) * step + inner };
-            let near = match cells <= super::NORM_CELLS {
-                true => _mm256_set1_epi32((cells / 2 + 2) as i32),
-                false => _mm256_set1_epi32(i32::MAX),
-            };
-            let settle = |s: __m256| -> Option<[u16; 8]> {
-                let r = _mm256_sqrt_ps(s);
-                let r = if FOURTH { _mm256_sqrt_ps(r) } else { r };
-                let bits = _mm256_castps_si256(r);
-                let off = _mm256_sub_epi32(_mm256_and_si256(bits, low), midpoint);
-                let far = _mm256_cmpgt_epi32(_mm256_abs_epi32(off), near);
-                let offset = _mm256_sub_epi32(bits, normal);
-                let in_range = _mm256_cmpeq_epi32(_mm256_min_epu32(offset, range), offset);
-                let zero = _mm256_cmpeq_epi32(bits, _mm256_setzero_si256());
-                let settled = _mm256_and_si256(far, _mm256_or_si256(in_range, zero));
-                (_mm256_testc_si256(settled, ones) == 1)
-                    .then(|| bytemuck::cast(_mm256_cvtps_ph::<_MM_FROUND_TO_NEAREST_INT>(r)))
-            };
+            let near = _mm256_set1_epi32(near_midpoint(cells));
+            let settle = |s: __m256| settle_norms::<FOURTH>(s, near);
             // Lanes `at..at + lanes` of the pixel as float64 takes them, in
             // window order (F16C's widening is exact, as is float32 to
             // float64; lanes past `lanes` are +0).
@@ -1768,55 +1853,67 @@ mod tests {
         }
     }
 
-    /// [`norm_pixels`] on sums within a few float32 ulps of a float16
-    /// midpoint's square (fourth power), nine cells in shuffled order: a
-    /// float16 `v` below a midpoint `m`, two terms filling most of the gap
-    /// to `m²` (from 3 ulps of `m²` below it to 3 above), and six equal
-    /// terms just under half an ulp of the sum each, which float32 sums
-    /// drop. Float32's roots of these, summed in the kernel's order, fall
-    /// off the midpoint on the wrong side of it often enough (counted, so
-    /// that the data can tell a check too narrow), and the float64
-    /// fallback must catch every one.
-    #[test]
-    fn norm_pixels_settle_near_midpoints() {
-        let Some(hw) = F16c::detect() else {
-            assert!(!has_hw());
-            return;
-        };
-        let mut next = crate::ops::xorshift(0xA54F_F53A_5F1D_36F1);
+    /// `count` windows of nine float16 cells whose sum of squares (fourth
+    /// powers, with `fourth`) lies within a few float32 ulps of a float16
+    /// midpoint's square, in shuffled order: a float16 `v` below a
+    /// midpoint `m`, two terms filling most of the gap to `m²` (from 3
+    /// ulps of `m²` below it to 3 above), and six equal terms just under
+    /// half an ulp of the sum each, which float32 sums drop.
+    fn near_midpoint_windows(fourth: bool, count: usize, seed: u64) -> Vec<Vec<u16>> {
+        let mut next = crate::ops::xorshift(seed);
         let value = |h: u16| f64::from(f16::from_bits(h));
         let below = |x: f64| {
             // The largest float16 at most x (x finite, not negative).
             let h = nearest_f16(x.min(65504.0));
             if value(h) > x { h - 1 } else { h }
         };
+        let power = |x: f64| if fourth { x.powi(4) } else { x * x };
+        let root = |x: f64| if fourth { x.sqrt().sqrt() } else { x.sqrt() };
+        let mut combos = Vec::new();
+        for _ in 0..count {
+            // v from 2^-6 to 2^12.
+            let v = 0x1800 + (next() % 0x4800) as u16;
+            let m = (value(v) + value(v + 1)) / 2.0;
+            let sum = power(m) as f32;
+            let ulp = f64::from(sum.next_up() - sum);
+            let tiny = below(root(0.45 * ulp));
+            let target = power(m) + ((next() % 7) as f64 - 3.0) * ulp;
+            let mut gap = target - power(value(v)) - 6.0 * power(value(tiny));
+            let mut cells = vec![v];
+            for _ in 0..2 {
+                let y = below(root(gap.max(0.0)));
+                gap -= power(value(y));
+                cells.push(y);
+            }
+            cells.extend([tiny; 6]);
+            for i in (1..9).rev() {
+                cells.swap(i, (next() % (i as u64 + 1)) as usize);
+            }
+            combos.push(cells);
+        }
+        combos
+    }
+
+    /// The float32 term of a float16 in [`norm_pixels`] and [`norm_row`].
+    fn norm_term(h: u16, fourth: bool) -> f32 {
+        let q = f16::from_bits(h).to_f32().powi(2);
+        if fourth { q * q } else { q }
+    }
+
+    /// [`norm_pixels`] on [`near_midpoint_windows`]: float32's roots of
+    /// these, summed in the kernel's order, fall off the midpoint on the
+    /// wrong side of it often enough (counted, so that the data can tell
+    /// a check too narrow), and the float64 fallback must catch every one.
+    #[test]
+    fn norm_pixels_settle_near_midpoints() {
+        let Some(hw) = F16c::detect() else {
+            assert!(!has_hw());
+            return;
+        };
         for fourth in [false, true] {
             let p = if fourth { 4 } else { 2 };
-            let power = |x: f64| if fourth { x.powi(4) } else { x * x };
-            let root = |x: f64| if fourth { x.sqrt().sqrt() } else { x.sqrt() };
             let (inner, outputs) = (45, 60);
-            let mut combos = Vec::new();
-            for _ in 0..inner * outputs {
-                // v from 2^-6 to 2^12.
-                let v = 0x1800 + (next() % 0x4800) as u16;
-                let m = (value(v) + value(v + 1)) / 2.0;
-                let sum = power(m) as f32;
-                let ulp = f64::from(sum.next_up() - sum);
-                let tiny = below(root(0.45 * ulp));
-                let target = power(m) + ((next() % 7) as f64 - 3.0) * ulp;
-                let mut gap = target - power(value(v)) - 6.0 * power(value(tiny));
-                let mut cells = vec![v];
-                for _ in 0..2 {
-                    let y = below(root(gap.max(0.0)));
-                    gap -= power(value(y));
-                    cells.push(y);
-                }
-                cells.extend([tiny; 6]);
-                for i in (1..9).rev() {
-                    cells.swap(i, (next() % (i as u64 + 1)) as usize);
-                }
-                combos.push(cells);
-            }
+            let combos = near_midpoint_windows(fourth, inner * outputs, 0xA54F_F53A_5F1D_36F1);
             // Cell (r, t) of output c, lane e: cell 3r + t of combo c·inner + e.
             let rows: Vec<Vec<u16>> = (0..3)
                 .map(|r| {
@@ -1837,19 +1934,62 @@ mod tests {
                 assert_eq!(g, want, "p{p} {cells:x?}");
                 // The kernel's float32 sum: taps 0 and 2 of each row in
                 // one sum, tap 1 in another.
-                let term = |h: u16| {
-                    let q = f16::from_bits(h).to_f32().powi(2);
-                    if fourth { q * q } else { q }
-                };
                 let (mut a, mut b) = (0f32, 0f32);
                 for (i, &h) in cells.iter().enumerate() {
-                    if i % 3 == 1 { b += term(h) } else { a += term(h) }
+                    if i % 3 == 1 { b += norm_term(h, fourth) } else { a += norm_term(h, fourth) }
                 }
                 let r = if fourth { (a + b).sqrt().sqrt() } else { (a + b).sqrt() };
                 let on_midpoint = r.to_bits() & 0x1FFF == 0x1000;
                 wrong_side += usize::from(nearest_f16(f64::from(r)) != want && !on_midpoint);
             }
             assert!(wrong_side > 20, "p{p}: float32 off the midpoint wrongly {wrong_side} times");
+        }
+    }
+
+    /// [`norm_row`] on sums of [`near_midpoint_windows`] and of random
+    /// float16 windows of one to nine cells (every magnitude, ±0, ±inf,
+    /// NaN, subnormals), each summed in float32 in its cells' order (any
+    /// order is allowed), at every length around a vector, with the
+    /// reference as `exact`. The roots of chunks it settles must match
+    /// the reference too, and `exact` must be asked for whole chunks.
+    #[test]
+    fn norm_row_settles_or_asks() {
+        let Some(hw) = F16c::detect() else {
+            assert!(!has_hw());
+            return;
+        };
+        let mut next = crate::ops::xorshift(0x510E_527F_ADE6_82D1);
+        let specials = [0x0000, 0x8000, 0x7C00, 0xFC00, 0x7E00, 0x0001, 0x83FF];
+        for fourth in [false, true] {
+            let mut windows = near_midpoint_windows(fourth, 2000, 0x9B05_688C_2B3E_6C1F);
+            for _ in 0..2000 {
+                let cells = 1 + next() as usize % 9;
+                windows.push(
+                    (0..cells)
+                        .map(|_| match next() % 6 {
+                            0 => specials[(next() % 7) as usize],
+                            1 | 2 => crate::ops::finite_f16(next() as u16),
+                            _ => f16::from_f32((next() % 200) as f32 - 100.0).to_bits(),
+                        })
+                        .collect(),
+                );
+            }
+            let want: Vec<u16> =
+                windows.iter().map(|w| norm_reference(w.iter().copied(), fourth)).collect();
+            let sums: Vec<f32> =
+                windows.iter().map(|w| w.iter().map(|&h| norm_term(h, fourth)).sum()).collect();
+            for len in (0..20).chain([windows.len()]) {
+                let mut got = vec![0x5555u16; len];
+                let exact = |at: usize, chunk: &mut [u16]| {
+                    assert!(at.is_multiple_of(8) && (chunk.len() == 8 || at + chunk.len() == len));
+                    chunk.copy_from_slice(&want[at..][..chunk.len()]);
+                };
+                norm_row(hw, &sums[..len], 9, fourth, &mut got, exact);
+                for (i, (&g, &w)) in got.iter().zip(&want).enumerate() {
+                    let same = g == w || (w == 0x7E00 && g & 0x7FFF > 0x7C00);
+                    assert!(same, "p4 {fourth} length {len} at {i}: {g:#06x}, want {w:#06x}");
+                }
+            }
         }
     }
 }

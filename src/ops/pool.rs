@@ -523,6 +523,10 @@ pub fn mean_planes<T: Element>(
     let finish = move |a: usize, b: usize, acc_row: &[f64], out_row: &mut [T::Mean]| {
         finish_from((a, b, 0), acc_row, out_row)
     };
+    // [`mean_planes_wide`] names the plane, not its index along axis 0.
+    let by_plane = move |p: usize, b: usize, acc_row: &[f64], out_row: &mut [T::Mean]| {
+        finish(p % g0.output, b, acc_row, out_row)
+    };
     // Calls `$go!(args.., fold)` with the fold of `mode` for values of
     // type `$ty`.
     // The fold is inlined into the window loops even where it is large
@@ -564,7 +568,7 @@ pub fn mean_planes<T: Element>(
     // Sums through `wide`, each input row mapped once by `widen`.
     macro_rules! wide {
         ($wide:expr, $widen:expr, $add:expr) => {
-            mean_planes_wide((rows, base, shape, start), out, $wide, $widen, $add, finish)
+            mean_planes_wide((rows, base, shape, start), out, $wide, $widen, $add, by_plane)
         };
     }
     if let Mode::Lp { p: norm } = mode
@@ -581,11 +585,11 @@ pub fn mean_planes<T: Element>(
         if table_pays::<T>(rows.len()) {
             let table =
                 if fast { power_table::<T>(Powers(norm)) } else { power_table(Each(power)) };
-            mean_planes_wide(parts, out, wide, Table(&table), add, finish);
+            mean_planes_wide(parts, out, wide, Table(&table), add, by_plane);
         } else if fast {
-            mean_planes_wide(parts, out, wide, Powers(norm), add, finish);
+            mean_planes_wide(parts, out, wide, Powers(norm), add, by_plane);
         } else {
-            mean_planes_wide(parts, out, wide, Each(power), add, finish);
+            mean_planes_wide(parts, out, wide, Each(power), add, by_plane);
         }
         return;
     }
@@ -667,6 +671,77 @@ pub fn mean_planes<T: Element>(
         with_fold!(f32, pixels);
         return;
     }
+    // float16 2-norms into float16 from rows widened to float32 once
+    // (channels-first, and pixels too short for [`PixelSums::Norms`]): the
+    // squares summed in float32 along the rows, and the roots rounded
+    // where that settles the float16 ([`float16::norm_row`]); the rest
+    // summed from the input in float64 in window order. The same bits as
+    // the float64 fold. Harness, one thread, float16 NCHW Lp p=2: 3x3/2
+    // 2.66 -> 3.50 GiB/s, 3x3/1 1.17 -> 1.79, 2x2/2 3.91 -> 3.90 (max 5.4,
+    // 1.70, 6.2). p=4 lost at 3x3/2 (1.97 -> 1.71; 2x2/2 2.66 -> 3.39):
+    // 4.4% of its chunks of eight fell back on the harness's data, each at
+    // about ten times a settled chunk's cost.
+    //
+    // [`float16::norm_row`]: super::float16::norm_row
+    if norms
+        && let Mode::Lp { p: 2.0 } = mode
+        && let Some(hw) = super::float16::F16c::detect()
+        && matches!(plan.kind, RowKind::Contiguous | RowKind::Phased { .. })
+        && let Some(wide) = WideRows::<f32>::for_shape(shape)
+    {
+        let input = bytemuck::cast_slice::<T, u16>(rows);
+        let row_len = g2.input * inner;
+        let interior = g2.interior();
+        let finish = move |p: usize, b: usize, sums: &[f32], out_row: &mut [T::Mean]| {
+            let (map, row0) = shape.plane_input(input, base, p);
+            let a = p % g0.output;
+            // Outputs `at..` of the row as the float64 fold takes them,
+            // in window order: rows in turn, each row's taps in turn.
+            let exact = |at: usize, chunk: &mut [u16]| {
+                let mut sums = [0f64; 8];
+                let sums = &mut sums[..chunk.len()];
+                let add = |s: &mut f64, x: f32| *s += f64::from(x) * f64::from(x);
+                let last = (at + chunk.len() - 1) / inner;
+                let whole = interior.contains(&(at / inner)) && interior.contains(&last);
+                for t0 in g0.taps(a) {
+                    let r = g0.cell(a, t0);
+                    for t1 in g1.taps(b) {
+                        let j = g1.cell(b, t1);
+                        let row = &map[((r - row0) * g1.input + j) * row_len..][..row_len];
+                        let cell = |i: usize, t2| row[g2.cell(i / inner, t2) * inner + i % inner];
+                        if whole {
+                            // Every output takes every tap: eight cells
+                            // widened at once (F16C, exact).
+                            for t2 in 0..g2.kernel {
+                                let (mut h, mut w) = ([0u16; 8], [0f32; 8]);
+                                for (l, h) in h[..sums.len()].iter_mut().enumerate() {
+                                    *h = cell(at + l, t2);
+                                }
+                                super::float16::widen_row(&h, &mut w);
+                                for (s, &x) in sums.iter_mut().zip(&w) {
+                                    add(s, x);
+                                }
+                            }
+                        } else {
+                            for (l, s) in sums.iter_mut().enumerate() {
+                                for t2 in g2.taps((at + l) / inner) {
+                                    add(s, super::float16::widen(cell(at + l, t2)));
+                                }
+                            }
+                        }
+                    }
+                }
+                for (o, &s) in chunk.iter_mut().zip(&*sums) {
+                    *o = super::float16::narrow_f64(s.sqrt());
+                }
+            };
+            let out = bytemuck::cast_slice_mut(out_row);
+            super::float16::norm_row(hw, sums, cells, false, out, exact);
+        };
+        let parts = (rows, base, shape, start);
+        mean_planes_wide(parts, out, wide, ToF32, inlined!(|s: f32, x: f32| s + x * x), finish);
+        return;
+    }
     // 2-D channels-first maps, and narrow types in any layout: float32
     // NHWC and NCDHW avg 3x3/1 were slower this way (3.2 -> 2.8 GB/s,
     // 0.63 -> 0.53).
@@ -742,27 +817,27 @@ pub fn mean_planes<T: Element>(
 }
 
 /// [`mean_planes`] through [`WideRows`]: each input row mapped once by
-/// `widen`, the mapped rows summed by `add` through the row plan for rows
-/// of `W`, each output row finished by `finish(a, b, sums, out_row)`.
-fn mean_planes_wide<T: Element, W: Element, M: Element>(
+/// `widen`, the mapped rows summed by `add` into sums of type `A` (from
+/// `A::default()`, +0) through the row plan for rows of `W`, each output
+/// row `b` of plane `p` finished by `finish(p, b, sums, out_row)`.
+fn mean_planes_wide<T: Element, W: Element, M: Element, A: Copy + Default + Send>(
     (rows, base, shape, start): (&[T], usize, &PoolShape, usize),
     out: &mut [M],
     wide: WideRows<W>,
     widen: impl MapRow<T, W>,
-    add: impl Fn(f64, W) -> f64 + Copy + Sync,
-    finish: impl Fn(usize, usize, &[f64], &mut [M]) + Sync,
+    add: impl Fn(A, W) -> A + Copy + Sync,
+    finish: impl Fn(usize, usize, &[A], &mut [M]) + Sync,
 ) {
-    let [g0, _, g2] = shape.axes;
+    let [_, _, g2] = shape.axes;
     let plan = RowPlan::new(&g2, shape.inner, size_of::<W>());
     let wide = wide.split_for(&plan);
     let plane_len = shape.plane_len();
     let acc_len = if plan.by_output_row() { g2.output * shape.inner } else { plane_len };
     out.par_chunks_mut(plane_len).enumerate().for_each_init(
-        || (vec![0f64; acc_len], wide.clone(), Vec::new()),
+        || (vec![A::default(); acc_len], wide.clone(), Vec::new()),
         |(acc, wide, scratch), (k, plane)| {
             let p = start + k;
-            let fin =
-                |b, acc_row: &[f64], out_row: &mut [M]| finish(p % g0.output, b, acc_row, out_row);
+            let fin = |b, acc_row: &[A], out_row: &mut [M]| finish(p, b, acc_row, out_row);
             let parts = (rows, base, p, shape, &plan);
             sum_plane_wide(parts, acc, plane, wide, scratch, widen, add, fin);
         },
@@ -937,7 +1012,8 @@ enum PixelSums {
     /// float64 fold in window order. Harness, one thread, float16 NHWC Lp
     /// p=2: 2x2/2 6.29 -> 8.20 GiB/s, 3x3/2 3.91 -> 5.87, 2x2/1 1.68 ->
     /// 2.23, 3x3/1 1.47 -> 1.52 (from rows widened once; HWC 1.44 ->
-    /// 1.65, dilation 2 1.46 -> 1.66); max 10.4, 6.8, 3.1 and 1.76.
+    /// 1.65, dilation 2 1.46 -> 1.66); max 10.4, 6.8, 3.1 and 1.76. Lp
+    /// p=4: 2x2/2 3.48 -> 5.23, 3x3/2 2.44 -> 4.59, 3x3/1 0.82 -> 1.22.
     ///
     /// [`float16::norm_pixels`]: super::float16::norm_pixels
     Norms { fourth: bool },
@@ -1549,19 +1625,20 @@ impl<W: Element> WideRows<W> {
 vectorised! {
 /// The sums of output plane `p` from [`WideRows`], finished into `out`
 /// (`finish(b, sums, out_row)` per output row `b`). `widen` maps an input
-/// value into the rows, `add` folds a mapped value into a sum; `plan` is
-/// the row plan for rows of `W`. `acc` holds one output row of sums for
-/// the plans that fold by output row, else a plane.
+/// value into the rows, `add` folds a mapped value into a sum (from
+/// `A::default()`); `plan` is the row plan for rows of `W`. `acc` holds
+/// one output row of sums for the plans that fold by output row, else a
+/// plane.
 #[allow(clippy::type_complexity, clippy::too_many_arguments)]
-fn sum_plane_wide<T: Element, W: Element, M: Element>(
+fn sum_plane_wide<T: Element, W: Element, M: Element, A: Copy + Default>(
     (rows, base, p, shape, plan): (&[T], usize, usize, &PoolShape, &RowPlan),
-    acc: &mut [f64],
+    acc: &mut [A],
     out: &mut [M],
     wide: &mut WideRows<W>,
     scratch: &mut Vec<W>,
     widen: impl MapRow<T, W>,
-    add: impl Fn(f64, W) -> f64 + Copy,
-    mut finish: impl FnMut(usize, &[f64], &mut [M]),
+    add: impl Fn(A, W) -> A + Copy,
+    mut finish: impl FnMut(usize, &[A], &mut [M]),
 ) {
     let [g0, g1, g2] = shape.axes;
     let (map, row0) = shape.plane_input(rows, base, p);
@@ -1601,7 +1678,7 @@ fn sum_plane_wide<T: Element, W: Element, M: Element>(
                     wide.order.push(slot);
                 }
             }
-            acc.fill(0.0);
+            acc.fill(A::default());
             // Three mapped rows per pass: they are in cache already, so
             // there is no sequential read to keep (see `fold_output_row`).
             for group in wide.order.chunks(3) {
@@ -1631,10 +1708,10 @@ fn sum_plane_wide<T: Element, W: Element, M: Element>(
                 *slot = wide.slot(map, row0, (m, g0.cell(a, t0), 0), g0.input, widen);
             }
             let src = slots.map(|slot| wide.row(slot));
-            fold_taps_3rows(plan, src, acc, 0.0, add);
+            fold_taps_3rows(plan, src, acc, A::default(), add);
             return finish(0, acc, out);
         }
-        acc.fill(0.0);
+        acc.fill(A::default());
         for t0 in g0.taps(a) {
             let i = g0.cell(a, t0);
             for (b, acc_row) in acc.chunks_exact_mut(out_row_len).enumerate() {

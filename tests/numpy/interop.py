@@ -188,13 +188,18 @@ def same_f16(got, want, what):
 
 a16 = make("float16", (2, 3, 37, 41), 16)
 h16 = np.ascontiguousarray(make("float16", (2, 19, 23, 64), 17))
+# Pixels of 5 channels: too short for the channels-last pixel folds, so
+# summed along rows widened once, as channels-first maps are.
+h5 = np.ascontiguousarray(make("float16", (2, 19, 23, 5), 18))
 np.save(path("f16_nchw.npy"), a16)
 np.save(path("f16_nhwc.npy"), h16)
+np.save(path("f16_nhwc5.npy"), h5)
 for env in [{}, {"CNNOPS_TEST_NO_F16C": "1"}]:
     tag = "without F16C" if env else "as detected"
     env = {**os.environ, **env}
     for layout, src, arr, axes in [("NCHW", "f16_nchw.npy", a16, (2, 3)),
-                                   ("NHWC", "f16_nhwc.npy", h16, (1, 2))]:
+                                   ("NHWC", "f16_nhwc.npy", h16, (1, 2)),
+                                   ("NHWC", "f16_nhwc5.npy", h5, (1, 2))]:
         a64 = arr.astype(np.float64)
         for k, s, pad in [(2, 2, 0), (3, 2, 0), (3, 1, 0), (3, 1, 1)]:
             w = windows(a64, k, s, axes, pad)
@@ -211,7 +216,7 @@ for env in [{}, {"CNNOPS_TEST_NO_F16C": "1"}]:
                      "--mode", mode, *extra, "--layout", layout, path(src),
                      path("f16_out.npy")], env=env)
                 same_f16(np.load(path("f16_out.npy")), want.astype(np.float16),
-                         f"{mode} {' '.join(extra)} float16 {layout} {k}x{k}/{s} pad {pad} {tag}")
+                         f"{mode} {' '.join(extra)} float16 {layout} {src} {k}x{k}/{s} pad {pad} {tag}")
     run(["relu", "--alpha", "0.1", path("f16_nchw.npy"), path("f16_out.npy")], env=env)
     leaky = (a16.astype(np.float32) * np.float32(0.1)).astype(np.float16)
     same_f16(np.load(path("f16_out.npy")), np.where(a16 < 0, leaky, a16),
