@@ -649,30 +649,25 @@ mod x86 {
             let span = if taps == 0 { 0 } else { (taps - 1) * step + inner };
             let near = _mm256_set1_epi32(near_midpoint(cells));
             let settle = |s: __m256| settle_norms::<FOURTH>(s, near);
-            // Lanes `at..at + lanes` of the pixel as float64 takes them, in
-            // window order (F16C's widening is exact, as is float32 to
-            // float64; lanes past `lanes` are +0).
+            // Lanes `at..at + lanes` of the pixel as float64 takes them:
+            // `fold_pixels`' fold in window order, over a pixel of those
+            // lanes (lanes past `lanes` are +0).
             let exact = |at: usize, lanes: usize| -> [u16; 8] {
-                let term = |x: __m256d| {
-                    let q = _mm256_mul_pd(x, x);
-                    if FOURTH { _mm256_mul_pd(q, q) } else { q }
+                let mut sums = [0f64; 8];
+                let term = |s: f64, w: f32| {
+                    let q = f64::from(w) * f64::from(w);
+                    s + if FOURTH { q * q } else { q }
                 };
-                let (mut lo, mut hi) = (_mm256_setzero_pd(), _mm256_setzero_pd());
-                for row in rows {
-                    let row = &row[first..][..span];
-                    for t in 0..taps {
-                        let mut x = [0u16; 8];
-                        x[..lanes].copy_from_slice(&row[t * step + at..][..lanes]);
-                        let w = _mm256_cvtph_ps(bytemuck::cast(x));
-                        lo = _mm256_add_pd(lo, term(_mm256_cvtps_pd(_mm256_castps256_ps128(w))));
-                        hi =
-                            _mm256_add_pd(hi, term(_mm256_cvtps_pd(_mm256_extractf128_ps::<1>(w))));
-                    }
-                }
+                fold_pixels_avx2(
+                    &mut sums[..lanes],
+                    rows,
+                    (lanes, step),
+                    |_| (first + at, taps),
+                    term,
+                );
                 if FOURTH {
-                    (lo, hi) = (_mm256_sqrt_pd(lo), _mm256_sqrt_pd(hi));
+                    sums = sums.map(f64::sqrt);
                 }
-                let sums: [f64; 8] = bytemuck::cast([lo, hi]);
                 let mut o = [0u16; 8];
                 narrow_sqrt_avx2(&sums, &mut o);
                 o

@@ -757,7 +757,8 @@ pub fn mean_planes<T: Element>(
         // 0.98; float16 NHWC 0.77 -> 1.25). Map each input row once; the
         // sums are the same values in the same order. (float16 averages
         // and 1-norms now add columns' sums instead, [`PixelSums`];
-        // float16 powers come here from every layout, `widen_once`.)
+        // float16 Lp p=3 comes here from every layout, `widen_once`, and
+        // so does p=4 where the pixel folds do not take it.)
         with_fold!(f64, wide, wide, ToF64);
         return;
     }
