@@ -4052,8 +4052,8 @@ mod tests {
         }
     }
 
-    /// float16 averages (without and with the padding counted) and
-    /// 1-norms of data holding ±65504, 2^-24, 2^-11, −0, NaN and ±inf, on
+    /// float16 averages (without and with the padding counted) and 1-, 2-
+    /// and 4-norms of data holding ±65504, 2^-24, 2^-11, −0, NaN and ±inf, on
     /// one thread (where a job pools its planes in turn): bit for bit
     /// against [`naive_mean`] (NaN as NaN), and the same bits in three
     /// bands of planes, as a stream is.
@@ -4067,9 +4067,20 @@ mod tests {
             Mode::Avg { count_include_pad: false },
             Mode::Avg { count_include_pad: true },
             Mode::Lp { p: 1.0 },
+            Mode::Lp { p: 2.0 },
+            Mode::Lp { p: 4.0 },
         ];
+        // The float64 definition: squares and fourth powers by products
+        // (exact for float16, as in the kernels), square roots.
+        let raise = |x: f64, p: f64| match p {
+            2.0 => x * x,
+            4.0 => (x * x) * (x * x),
+            0.5 => x.sqrt(),
+            0.25 => x.sqrt().sqrt(),
+            _ => x.powf(p),
+        };
         for mode in modes {
-            let want = naive_mean(&input, shape, mode);
+            let want = naive_mean_with(&input, shape, mode, raise);
             let mut got = vec![f16::ZERO; shape.output_len()];
             one_thread.install(|| pool_mean(&input, shape, mode, &mut got));
             for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
