@@ -182,10 +182,10 @@ fn kernels(c: &mut Criterion) {
     bench_pool::<f16>(c, "f16", &all[..6], &["avg"]);
     // Powers read from a table of every float16's (or int8's).
     bench_pool::<f16>(c, "f16", &all[..6], &["lp1.5"]);
-    // 2- and 4-norms summed in float32 where that settles the float16
+    // 2-, 3- and 4-norms summed in float32 where that settles the float16
     // (channels-last, `PixelSums::Norms`); rows widened to float32 once
-    // (channels-first).
-    bench_pool::<f16>(c, "f16", &all[..6], &["lp", "lp4"]);
+    // (channels-first; p=2 and p=3 summed in float32 there too).
+    bench_pool::<f16>(c, "f16", &all[..6], &["lp", "lp3", "lp4"]);
     bench_pool::<i8>(c, "i8", &basic, &["lp1.5"]);
     // Through the row cache (rows reduced once, then merged).
     bench_pool::<f16>(c, "f16", &[&CASES[8]], &["max"]);
@@ -197,7 +197,7 @@ fn kernels(c: &mut Criterion) {
     // widened once (channels-first, `widen_once`).
     let stride1: Vec<&Case> = CASES[11..].iter().collect();
     bench_pool::<f32>(c, "f32", &stride1, &["max", "avg", "lp"]);
-    bench_pool::<f16>(c, "f16", &stride1, &["max", "avg", "lp1", "lp"]);
+    bench_pool::<f16>(c, "f16", &stride1, &["max", "avg", "lp1", "lp", "lp3"]);
     bench_pool::<i8>(c, "i8", &all[..6], &["max"]);
     bench_pool::<u8>(c, "u8", &basic, &["max"]);
     bench_pool::<i16>(c, "i16", &basic, &["max"]);

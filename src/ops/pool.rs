@@ -28,6 +28,7 @@
 //! and minutes in one rustc; called instead, 1 GB and 20 s. The code run is
 //! the same either way.
 
+use super::float16::Norm;
 use super::pow::{fast_pow_for, pow};
 use super::{Element, power_of_two};
 use crate::geometry::{AxisGeometry, AxisPad};
@@ -630,13 +631,14 @@ pub fn mean_planes<T: Element>(
     // 1.46), p=3 0.52 -> 0.57, p=4 0.52 -> 0.65; at 2x2/1 p=2 it lost
     // (1.72 -> 1.59), and so did float32 there (2.70 -> 2.38), which
     // gained little at 3x3/1 (NHWC 2.17 -> 2.27, HWC 2.16 -> 2.20).
-    // float16 2- and 4-norms into float16 take [`PixelSums::Norms`]
-    // instead, which beat it: only p=3 (and windows beyond
-    // [`float16::NORM_CELLS`]) come here now.
+    // float16 2-, 3- and 4-norms into float16 take [`PixelSums::Norms`]
+    // instead, which beat it: only windows beyond
+    // [`float16::NORM_CELLS`] come here now.
     //
     // [`float16::NORM_CELLS`]: super::float16::NORM_CELLS
-    let norms =
-        f16_out && matches!(mode, Mode::Lp { p: 2.0 | 4.0 }) && cells <= super::float16::NORM_CELLS;
+    let norms = f16_out
+        && matches!(mode, Mode::Lp { p: 2.0 | 3.0 | 4.0 })
+        && cells <= super::float16::NORM_CELLS;
     let widen_once = T::DTYPE == DType::F16
         && matches!(plan.kind, RowKind::Contiguous)
         && g2.kernel > 1
@@ -660,7 +662,13 @@ pub fn mean_planes<T: Element>(
                 PixelSums::Carry3s2 { abs }
             }
             _ if by_columns => PixelSums::Columns,
-            _ if norms => PixelSums::Norms { fourth: matches!(mode, Mode::Lp { p: 4.0 }) },
+            _ if norms => PixelSums::Norms {
+                norm: match mode {
+                    Mode::Lp { p: 2.0 } => Norm::L2,
+                    Mode::Lp { p: 3.0 } => Norm::L3,
+                    _ => Norm::L4,
+                },
+            },
             _ => PixelSums::Fold,
         };
         macro_rules! pixels {
@@ -671,20 +679,22 @@ pub fn mean_planes<T: Element>(
         with_fold!(f32, pixels);
         return;
     }
-    // float16 2-norms into float16 from rows widened to float32 once
-    // (channels-first, and pixels too short for [`PixelSums::Norms`]): the
-    // squares summed in float32 along the rows, and the roots rounded
-    // where that settles the float16 ([`float16::norm_row`]); the rest
-    // summed from the input in float64 in window order. The same bits as
-    // the float64 fold. Harness, one thread, float16 NCHW Lp p=2: 3x3/2
-    // 2.66 -> 3.50 GiB/s, 3x3/1 1.17 -> 1.79, 2x2/2 3.91 -> 3.90 (max 5.4,
-    // 1.70, 6.2). p=4 lost at 3x3/2 (1.97 -> 1.71; 2x2/2 2.66 -> 3.39):
-    // 4.4% of its chunks of eight fell back on the harness's data, each at
-    // about ten times a settled chunk's cost.
+    // float16 2- and 3-norms into float16 from rows widened to float32
+    // once (channels-first, and pixels too short for
+    // [`PixelSums::Norms`]): the terms summed in float32 along the rows,
+    // and the roots rounded where that settles the float16
+    // ([`float16::norm_row`]); the rest summed from the input in float64
+    // in window order. The same bits as the float64 fold. Harness, one
+    // thread, float16 NCHW Lp p=2: 3x3/2 2.66 -> 3.50 GiB/s, 3x3/1 1.17 ->
+    // 1.79, 2x2/2 3.91 -> 3.90 (max 5.4, 1.70, 6.2); p=3: 2x2/2 2.04 ->
+    // 2.52, 3x3/2 1.50 -> 1.90, 3x3/1 0.59 -> 0.76. p=4 lost at 3x3/2
+    // (1.97 -> 1.71; 2x2/2 2.66 -> 3.39): 4.4% of its chunks of eight fell
+    // back on the harness's data, each at about ten times a settled
+    // chunk's cost.
     //
     // [`float16::norm_row`]: super::float16::norm_row
     if norms
-        && let Mode::Lp { p: 2.0 } = mode
+        && let Mode::Lp { p: p @ (2.0 | 3.0) } = mode
         && let Some(hw) = super::float16::F16c::detect()
         && matches!(plan.kind, RowKind::Contiguous | RowKind::Phased { .. })
         && let Some(wide) = WideRows::<f32>::for_shape(shape)
@@ -692,6 +702,7 @@ pub fn mean_planes<T: Element>(
         let input = bytemuck::cast_slice::<T, u16>(rows);
         let row_len = g2.input * inner;
         let interior = g2.interior();
+        let cube = p == 3.0;
         let finish = move |p: usize, b: usize, sums: &[f32], out_row: &mut [T::Mean]| {
             let a = p % g0.output;
             // Outputs `at..` of the row as the float64 fold takes them,
@@ -703,7 +714,10 @@ pub fn mean_planes<T: Element>(
                 let (map, row0) = shape.plane_input(input, base, p);
                 let mut sums = [0f64; 8];
                 let sums = &mut sums[..chunk.len()];
-                let add = |s: &mut f64, x: f32| *s += f64::from(x) * f64::from(x);
+                let add = |s: &mut f64, x: f32| {
+                    let x = f64::from(x);
+                    *s += if cube { x * x * x.abs() } else { x * x };
+                };
                 let last = (at + chunk.len() - 1) / inner;
                 let whole = interior.contains(&(at / inner)) && interior.contains(&last);
                 for t0 in g0.taps(a) {
@@ -734,15 +748,30 @@ pub fn mean_planes<T: Element>(
                         }
                     }
                 }
-                for (o, &s) in chunk.iter_mut().zip(&*sums) {
-                    *o = super::float16::narrow_f64(s.sqrt());
+                if cube {
+                    // As `lp_roots` takes them.
+                    let mut roots = [0f64; 8];
+                    let roots = &mut roots[..sums.len()];
+                    super::pow::cube_roots(sums, roots);
+                    super::float16::narrow_f64_row(roots, chunk);
+                } else {
+                    for (o, &s) in chunk.iter_mut().zip(&*sums) {
+                        *o = super::float16::narrow_f64(s.sqrt());
+                    }
                 }
             };
             let out = bytemuck::cast_slice_mut(out_row);
-            super::float16::norm_row(hw, sums, cells, false, out, exact);
+            let norm = if cube { Norm::L3 } else { Norm::L2 };
+            super::float16::norm_row(hw, sums, cells, norm, out, exact);
         };
         let parts = (rows, base, shape, start);
-        mean_planes_wide(parts, out, wide, ToF32, inlined!(|s: f32, x: f32| s + x * x), finish);
+        if cube {
+            let add = inlined!(|s: f32, x: f32| s + x * x * x.abs());
+            mean_planes_wide(parts, out, wide, ToF32, add, finish);
+        } else {
+            let add = inlined!(|s: f32, x: f32| s + x * x);
+            mean_planes_wide(parts, out, wide, ToF32, add, finish);
+        }
         return;
     }
     // 2-D channels-first maps, and narrow types in any layout: float32
@@ -759,9 +788,10 @@ pub fn mean_planes<T: Element>(
         // (NCHW avg 3x3/1: float32 1.7 -> 1.95 GB/s, float16 0.54 ->
         // 0.98; float16 NHWC 0.77 -> 1.25). Map each input row once; the
         // sums are the same values in the same order. (float16 averages
-        // and 1-norms now add columns' sums instead, [`PixelSums`];
-        // float16 Lp p=3 comes here from every layout, `widen_once`, and
-        // so does p=4 where the pixel folds do not take it.)
+        // and 1-norms now add columns' sums instead, [`PixelSums`]; float16
+        // Lp p=2 to 4 come here where neither [`PixelSums::Norms`] nor
+        // `float16::norm_row` takes them: channels-first p=4, and windows
+        // beyond `float16::NORM_CELLS`.)
         with_fold!(f64, wide, wide, ToF64);
         return;
     }
@@ -860,7 +890,7 @@ fn mean_planes_wide<T: Element, W: Element, M: Element, A: Copy + Default + Send
 ///
 /// `sums` says how windows that lie wholly inside the row may be summed
 /// instead, where the fold's sums are exact in any order, or that the
-/// float16 2- and 4-norms are rounded as each part is summed, with no
+/// float16 2- to 4-norms are rounded as each part is summed, with no
 /// `finish` (see [`PixelSums`]).
 ///
 /// [`float16::fold_pixels`]: super::float16::fold_pixels
@@ -923,10 +953,10 @@ fn mean_planes_f16_pixels<M: Element>(
                     let c0 = q * pixels;
                     let acc = &mut acc[..part.len()];
                     let by_columns = matches!(sums, PixelSums::Columns);
-                    if let PixelSums::Norms { fourth } = sums {
+                    if let PixelSums::Norms { norm } = sums {
                         let out = bytemuck::cast_slice_mut(part);
                         let window = |c| window(c0 + c);
-                        super::float16::norm_pixels(hw, out, group, geometry, window, fourth);
+                        super::float16::norm_pixels(hw, out, group, geometry, window, norm);
                         continue;
                     }
                     if abs.is_none() && !by_columns {
@@ -982,7 +1012,7 @@ const PIXEL_SUMS: usize = 1024;
 /// How [`mean_planes_f16_pixels`] sums the windows that lie wholly inside
 /// the row, where its fold adds values (or their magnitudes) whose
 /// float64 sums are exact in any order ([`sums_are_exact`]); edge windows
-/// are folded. Or, for float16 2- and 4-norms, how it takes every window's
+/// are folded. Or, for float16 2- to 4-norms, how it takes every window's
 /// norm ([`PixelSums::Norms`]).
 #[derive(Clone, Copy)]
 enum PixelSums {
@@ -1010,17 +1040,21 @@ enum PixelSums {
     /// 1.77, NCHW 0.95 -> 1.67. The columns added as a copy and two
     /// passes, not in one pass, gave 1.27-1.31 (NCHW 1.25).
     Columns,
-    /// float16 Lp p=2, or with `fourth` p=4, into float16: every window's
-    /// norm taken as its terms are summed ([`float16::norm_pixels`]), in
-    /// float32 where that settles the float16, with the bits of the
-    /// float64 fold in window order. Harness, one thread, float16 NHWC Lp
-    /// p=2: 2x2/2 6.29 -> 8.20 GiB/s, 3x3/2 3.91 -> 5.87, 2x2/1 1.68 ->
-    /// 2.23, 3x3/1 1.47 -> 1.52 (from rows widened once; HWC 1.44 ->
-    /// 1.65, dilation 2 1.46 -> 1.66); max 10.4, 6.8, 3.1 and 1.76. Lp
-    /// p=4: 2x2/2 3.48 -> 5.23, 3x3/2 2.44 -> 4.59, 3x3/1 0.82 -> 1.22.
+    /// float16 Lp p=2, 3 or 4 into float16: every window's norm taken as
+    /// its terms are summed ([`float16::norm_pixels`]), in float32 where
+    /// that settles the float16, with the bits of the float64 fold in
+    /// window order. Harness, one thread, float16 NHWC Lp p=2: 2x2/2 6.29
+    /// -> 8.20 GiB/s, 3x3/2 3.91 -> 5.87, 2x2/1 1.68 -> 2.23, 3x3/1 1.47 ->
+    /// 1.52 (from rows widened once; HWC 1.44 -> 1.65, dilation 2 1.46 ->
+    /// 1.66); max 10.4, 6.8, 3.1 and 1.76. Lp p=4: 2x2/2 3.48 -> 5.23,
+    /// 3x3/2 2.44 -> 4.59, 3x3/1 0.82 -> 1.22. Lp p=3 (float64 sums and
+    /// cube roots before): 2x2/2 1.95-2.64 -> 4.38-4.41, 3x3/2 2.01-2.02
+    /// -> 3.38-3.39, 3x3/1 0.61-0.63 -> 0.85-0.86, 2x2/1 0.71 -> 1.15;
+    /// with the same change (a block's roots taken together before they
+    /// are checked), p=2 3x3/1 1.61 -> 1.90 and p=4 2x2/2 5.43 -> 5.90.
     ///
     /// [`float16::norm_pixels`]: super::float16::norm_pixels
-    Norms { fourth: bool },
+    Norms { norm: Norm },
 }
 
 /// `out[j] = columns[j] + columns[j + shift] + … + columns[j + (k − 1)·shift]`:
@@ -4052,8 +4086,8 @@ mod tests {
         }
     }
 
-    /// float16 averages (without and with the padding counted) and 1-, 2-
-    /// and 4-norms of data holding ±65504, 2^-24, 2^-11, −0, NaN and ±inf, on
+    /// float16 averages (without and with the padding counted) and 1- to
+    /// 4-norms of data holding ±65504, 2^-24, 2^-11, −0, NaN and ±inf, on
     /// one thread (where a job pools its planes in turn): bit for bit
     /// against [`naive_mean`] (NaN as NaN), and the same bits in three
     /// bands of planes, as a stream is.
@@ -4068,15 +4102,18 @@ mod tests {
             Mode::Avg { count_include_pad: true },
             Mode::Lp { p: 1.0 },
             Mode::Lp { p: 2.0 },
+            Mode::Lp { p: 3.0 },
             Mode::Lp { p: 4.0 },
         ];
-        // The float64 definition: squares and fourth powers by products
-        // (exact for float16, as in the kernels), square roots.
+        // The float64 definition: whole powers by products (exact for
+        // float16, as in the kernels), square roots, libm's cube root.
         let raise = |x: f64, p: f64| match p {
             2.0 => x * x,
+            3.0 => x * x * x,
             4.0 => (x * x) * (x * x),
             0.5 => x.sqrt(),
             0.25 => x.sqrt().sqrt(),
+            p if p == 1.0 / 3.0 => x.cbrt(),
             _ => x.powf(p),
         };
         for mode in modes {
