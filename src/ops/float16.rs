@@ -585,8 +585,10 @@ mod x86 {
     /// `cube_root_within_an_ulp` runs every float32 of `[1, 8)`; the
     /// steps below commute with scaling `s` by 8, exactly: the guess
     /// doubles, as `bits/3` is an integer division, and the rest scales
-    /// by powers of two). +0 gives +0 and +inf gives +inf; other values
-    /// only ever below 2^-14 (subnormal `s`) or NaN.
+    /// by powers of two). +0 gives +0 and +inf gives +inf; subnormal `s`
+    /// give roots below 2^-14, which are never settled (sums of float16
+    /// cubes are not subnormal anyway: the smallest nonzero cube is
+    /// 2^-72); NaN gives NaN.
     ///
     /// Two Halley steps from the guess, `c·(c³ + 2s)/(2c³ + s)` (the
     /// error cubes: 3.2% -> 1e-5 -> rounding), the second written as a
@@ -732,7 +734,7 @@ mod x86 {
     /// exact sum `S`. The float32 root then lies within `(n/2 + 1)·u` of
     /// `√S` for the 2-norm (the root halves the sum's error, and rounds
     /// once more), within `(n/4 + 1.5)·u` of `S^(1/4)` for the 4-norm (two
-    /// roots), to first order, and within `n/3·u` plus 0.96 ulps of
+    /// roots), to first order, and within `(n/3)·u` plus 0.96 ulps of
     /// `S^(1/3)` for the 3-norm ([`cube_roots_ps`]'s error, measured on every
     /// float32 of a period of its scaling). float64's reference errs by
     /// `n·2^-53` at most (its terms are exact: `q` has 22 significant

@@ -703,15 +703,15 @@ pub fn mean_planes<T: Element>(
         let row_len = g2.input * inner;
         let interior = g2.interior();
         let cube = p == 3.0;
-        let finish = move |p: usize, b: usize, sums: &[f32], out_row: &mut [T::Mean]| {
-            let a = p % g0.output;
+        let finish = move |plane: usize, b: usize, sums: &[f32], out_row: &mut [T::Mean]| {
+            let a = plane % g0.output;
             // Outputs `at..` of the row as the float64 fold takes them,
             // in window order: rows in turn, each row's taps in turn. (The
             // plane is found here, for the few chunks that need it: found
             // per output row, perf gave it 1% of float16 NCHW Lp p=4 3x3/2
             // in the build that tried p=4 this way.)
             let exact = |at: usize, chunk: &mut [u16]| {
-                let (map, row0) = shape.plane_input(input, base, p);
+                let (map, row0) = shape.plane_input(input, base, plane);
                 let mut sums = [0f64; 8];
                 let sums = &mut sums[..chunk.len()];
                 let add = |s: &mut f64, x: f32| {
@@ -762,6 +762,8 @@ pub fn mean_planes<T: Element>(
             };
             let out = bytemuck::cast_slice_mut(out_row);
             let norm = if cube { Norm::L3 } else { Norm::L2 };
+            // `cells` is the whole window's: edge windows have fewer, so
+            // their bound is looser than it need be, never tighter.
             super::float16::norm_row(hw, sums, cells, norm, out, exact);
         };
         let parts = (rows, base, shape, start);
