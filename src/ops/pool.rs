@@ -748,16 +748,14 @@ pub fn mean_planes<T: Element>(
                         }
                     }
                 }
+                // Rooted and rounded as the float64 path's `finish` does.
                 if cube {
-                    // As `lp_roots` takes them.
                     let mut roots = [0f64; 8];
                     let roots = &mut roots[..sums.len()];
                     super::pow::cube_roots(sums, roots);
                     super::float16::narrow_f64_row(roots, chunk);
                 } else {
-                    for (o, &s) in chunk.iter_mut().zip(&*sums) {
-                        *o = super::float16::narrow_f64(s.sqrt());
-                    }
+                    super::float16::narrow_sqrt_row(sums, chunk);
                 }
             };
             let out = bytemuck::cast_slice_mut(out_row);
