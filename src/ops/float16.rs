@@ -653,15 +653,13 @@ mod x86 {
     }
 
     /// How near a float16 midpoint, in float32 ulps, the float32 root of
-    /// a sum of `cells` terms may lie and still be left to float64: `n/2
-    /// + 2` for square roots (and fourth roots), `n/3 + 2` for cube
-    /// roots, or every root beyond [`super::NORM_CELLS`].
+    /// a sum of `cells` terms may lie and still be left to float64:
+    /// `n/p + 2` for the `p`-th root (the root divides the sum's error by
+    /// `p`; see [`norm_pixels_avx2`]), or every root beyond
+    /// [`super::NORM_CELLS`]. Fourth roots took `n/2 + 2` before, as
+    /// square roots do.
     fn near_midpoint(cells: usize, p: u8) -> i32 {
-        match (cells <= super::NORM_CELLS, p) {
-            (true, 3) => (cells / 3 + 2) as i32,
-            (true, _) => (cells / 2 + 2) as i32,
-            (false, _) => i32::MAX,
-        }
+        if cells <= super::NORM_CELLS { (cells / usize::from(p) + 2) as i32 } else { i32::MAX }
     }
 
     pub(super) fn norm_row(
@@ -748,10 +746,11 @@ mod x86 {
     /// `n·2^-53` at most (its terms are exact: `q` has 22 significant
     /// bits, `q·q` 44, `q·|x|` 33), and [`cube_roots`] by two float64 ulps
     /// more. A float32 `r` in `[2^e, 2^(e+1))` has an ulp of `2^(e-23) ≥
-    /// r·u`, so both lie within `n/2 + 1.01` ulps of `r` (`n/3 + 0.97` for
-    /// cube roots). A float16 midpoint, above float16's smallest normal,
+    /// r·u`, so both lie within `n/2 + 1.01` ulps of `r` (`n/4 + 1.51` for
+    /// fourth roots, `n/3 + 0.97` for cube roots: at most `⌊n/p⌋ + 2.26`
+    /// in each case, as `n/p − ⌊n/p⌋ ≤ 1 − 1/p`). A float16 midpoint, above float16's smallest normal,
     /// is a float32 whose low 13 bits are 0x1000; a root whose low 13
-    /// bits are more than `⌊n/2⌋ + 2` (`⌊n/3⌋ + 2`) from 0x1000 therefore
+    /// bits are more than `⌊n/p⌋ + 2` from 0x1000 therefore
     /// has the exact root and the reference on its side of every
     /// midpoint, and F16C rounds it as float64's root rounds (near a power
     /// of two, the low bits are near 0 or 0x1FFF, and the values either

@@ -679,22 +679,27 @@ pub fn mean_planes<T: Element>(
         with_fold!(f32, pixels);
         return;
     }
-    // float16 2- and 3-norms into float16 from rows widened to float32
-    // once (channels-first, and pixels too short for
+    // float16 2-, 3- and 4-norms into float16 from rows widened to
+    // float32 once (channels-first, and pixels too short for
     // [`PixelSums::Norms`]): the terms summed in float32 along the rows,
     // and the roots rounded where that settles the float16
     // ([`float16::norm_row`]); the rest summed from the input in float64
     // in window order. The same bits as the float64 fold. Harness, one
     // thread, float16 NCHW Lp p=2: 3x3/2 2.66 -> 3.50 GiB/s, 3x3/1 1.17 ->
     // 1.79, 2x2/2 3.91 -> 3.90 (max 5.4, 1.70, 6.2); p=3: 2x2/2 2.04 ->
-    // 2.52, 3x3/2 1.50 -> 1.90, 3x3/1 0.59 -> 0.76. p=4 lost at 3x3/2
-    // (1.97 -> 1.71; 2x2/2 2.66 -> 3.39): 4.4% of its chunks of eight fell
-    // back on the harness's data, each at about ten times a settled
-    // chunk's cost.
+    // 2.52, 3x3/2 1.50 -> 1.90, 3x3/1 0.59 -> 0.76; p=4, on data with
+    // fractions (values of two decimals, -100 to 100): 2x2/2 2.70 ->
+    // 3.87, 3x3/2 1.98 -> 2.53, 3x3/1 0.77 -> 1.11. On the harness's
+    // integers p=4 gains at 2x2/2 (2.70 -> 3.61) and loses at 3x3/2 (1.98
+    // -> 1.83) and 3x3/1 (0.77 -> 0.68): sums of fourth powers of small
+    // integers land near float16 midpoints, and 4.4% of the 3x3/2 chunks
+    // of eight fall back (1.2% with fractions; a NumPy model of the
+    // harness's data), each at several times a settled chunk's cost.
+    // Activations are rarely small integers.
     //
     // [`float16::norm_row`]: super::float16::norm_row
     if norms
-        && let Mode::Lp { p: p @ (2.0 | 3.0) } = mode
+        && let Mode::Lp { p: p @ (2.0 | 3.0 | 4.0) } = mode
         && let Some(hw) = super::float16::F16c::detect()
         && matches!(plan.kind, RowKind::Contiguous | RowKind::Phased { .. })
         && let Some(wide) = WideRows::<f32>::for_shape(shape)
@@ -702,7 +707,11 @@ pub fn mean_planes<T: Element>(
         let input = bytemuck::cast_slice::<T, u16>(rows);
         let row_len = g2.input * inner;
         let interior = g2.interior();
-        let cube = p == 3.0;
+        let norm = match p {
+            2.0 => Norm::L2,
+            3.0 => Norm::L3,
+            _ => Norm::L4,
+        };
         let finish = move |plane: usize, b: usize, sums: &[f32], out_row: &mut [T::Mean]| {
             let a = plane % g0.output;
             // Outputs `at..` of the row as the float64 fold takes them,
@@ -712,65 +721,91 @@ pub fn mean_planes<T: Element>(
             // in the build that tried p=4 this way.)
             let exact = |at: usize, chunk: &mut [u16]| {
                 let (map, row0) = shape.plane_input(input, base, plane);
-                let mut sums = [0f64; 8];
-                let sums = &mut sums[..chunk.len()];
-                let add = |s: &mut f64, x: f32| {
+                let len = chunk.len();
+                let term = |x: f32| {
                     let x = f64::from(x);
-                    *s += if cube { x * x * x.abs() } else { x * x };
+                    let q = x * x;
+                    match norm {
+                        Norm::L2 => q,
+                        Norm::L3 => q * x.abs(),
+                        Norm::L4 => q * q,
+                    }
                 };
-                let last = (at + chunk.len() - 1) / inner;
+                let last = (at + len - 1) / inner;
                 let whole = interior.contains(&(at / inner)) && interior.contains(&last);
+                // Where every output takes every tap, each output's cell
+                // at tap 0 of a row, found once (the later taps lie
+                // `dilation · inner` apart), and all eight lanes summed,
+                // lanes past `len` on the last output's cells, so the
+                // loops have a fixed length. Found at every tap, with two
+                // divisions by `inner` each, they made float16 NCHW Lp p=4
+                // 3x3/2 1.68 GiB/s rather than 1.84, 3x3/1 0.59 rather
+                // than 0.67 (harness, integers: 4.4% of chunks here).
+                let mut first = [0usize; 8];
+                if whole {
+                    for (l, f) in first.iter_mut().enumerate() {
+                        let i = at + l.min(len - 1);
+                        *f = g2.cell(i / inner, 0) * inner + i % inner;
+                    }
+                }
+                let step = g2.dilation * inner;
+                let mut sums = [0f64; 8];
                 for t0 in g0.taps(a) {
                     let r = g0.cell(a, t0);
                     for t1 in g1.taps(b) {
                         let j = g1.cell(b, t1);
                         let row = &map[((r - row0) * g1.input + j) * row_len..][..row_len];
-                        let cell = |i: usize, t2| row[g2.cell(i / inner, t2) * inner + i % inner];
                         if whole {
-                            // Every output takes every tap: eight cells
-                            // widened at once (F16C, exact).
+                            // Eight cells widened at once (F16C, exact).
                             for t2 in 0..g2.kernel {
-                                let (mut h, mut w) = ([0u16; 8], [0f32; 8]);
-                                for (l, h) in h[..sums.len()].iter_mut().enumerate() {
-                                    *h = cell(at + l, t2);
-                                }
+                                let (h, mut w) = (first.map(|f| row[f + t2 * step]), [0f32; 8]);
                                 super::float16::widen_row(&h, &mut w);
                                 for (s, &x) in sums.iter_mut().zip(&w) {
-                                    add(s, x);
+                                    *s += term(x);
                                 }
                             }
                         } else {
-                            for (l, s) in sums.iter_mut().enumerate() {
-                                for t2 in g2.taps((at + l) / inner) {
-                                    add(s, super::float16::widen(cell(at + l, t2)));
+                            for (l, s) in sums[..len].iter_mut().enumerate() {
+                                let (o, c) = ((at + l) / inner, (at + l) % inner);
+                                for t2 in g2.taps(o) {
+                                    let x = row[g2.cell(o, t2) * inner + c];
+                                    *s += term(super::float16::widen(x));
                                 }
                             }
                         }
                     }
                 }
                 // Rooted and rounded as the float64 path's `finish` does.
-                if cube {
+                if norm == Norm::L3 {
                     let mut roots = [0f64; 8];
-                    let roots = &mut roots[..sums.len()];
-                    super::pow::cube_roots(sums, roots);
-                    super::float16::narrow_f64_row(roots, chunk);
+                    super::pow::cube_roots(&sums, &mut roots);
+                    super::float16::narrow_f64_row(&roots[..len], chunk);
                 } else {
-                    super::float16::narrow_sqrt_row(sums, chunk);
+                    if norm == Norm::L4 {
+                        sums = sums.map(f64::sqrt);
+                    }
+                    super::float16::narrow_sqrt_row(&sums[..len], chunk);
                 }
             };
             let out = bytemuck::cast_slice_mut(out_row);
-            let norm = if cube { Norm::L3 } else { Norm::L2 };
             // `cells` is the whole window's: edge windows have fewer, so
             // their bound is looser than it need be, never tighter.
             super::float16::norm_row(hw, sums, cells, norm, out, exact);
         };
         let parts = (rows, base, shape, start);
-        if cube {
-            let add = inlined!(|s: f32, x: f32| s + x * x * x.abs());
-            mean_planes_wide(parts, out, wide, ToF32, add, finish);
-        } else {
-            let add = inlined!(|s: f32, x: f32| s + x * x);
-            mean_planes_wide(parts, out, wide, ToF32, add, finish);
+        match norm {
+            Norm::L2 => {
+                let add = inlined!(|s: f32, x: f32| s + x * x);
+                mean_planes_wide(parts, out, wide, ToF32, add, finish);
+            }
+            Norm::L3 => {
+                let add = inlined!(|s: f32, x: f32| s + x * x * x.abs());
+                mean_planes_wide(parts, out, wide, ToF32, add, finish);
+            }
+            Norm::L4 => {
+                let add = inlined!(|s: f32, x: f32| s + (x * x) * (x * x));
+                mean_planes_wide(parts, out, wide, ToF32, add, finish);
+            }
         }
         return;
     }
@@ -790,7 +825,7 @@ pub fn mean_planes<T: Element>(
         // sums are the same values in the same order. (float16 averages
         // and 1-norms now add columns' sums instead, [`PixelSums`]; float16
         // Lp p=2 to 4 come here where neither [`PixelSums::Norms`] nor
-        // `float16::norm_row` takes them: channels-first p=4, and windows
+        // `float16::norm_row` takes them: CPUs without F16C, and windows
         // beyond `float16::NORM_CELLS`.)
         with_fold!(f64, wide, wide, ToF64);
         return;
