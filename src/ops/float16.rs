@@ -748,10 +748,11 @@ mod x86 {
     /// more. A float32 `r` in `[2^e, 2^(e+1))` has an ulp of `2^(e-23) ≥
     /// r·u`, so both lie within `n/2 + 1.01` ulps of `r` (`n/4 + 1.51` for
     /// fourth roots, `n/3 + 0.97` for cube roots: at most `⌊n/p⌋ + 2.26`
-    /// in each case, as `n/p − ⌊n/p⌋ ≤ 1 − 1/p`). A float16 midpoint, above float16's smallest normal,
-    /// is a float32 whose low 13 bits are 0x1000; a root whose low 13
-    /// bits are more than `⌊n/p⌋ + 2` from 0x1000 therefore
-    /// has the exact root and the reference on its side of every
+    /// in each case, as `n/p − ⌊n/p⌋ ≤ 1 − 1/p`). A float16 midpoint,
+    /// above float16's smallest normal, is a float32 whose low 13 bits
+    /// are 0x1000; a root whose low 13 bits are more than `⌊n/p⌋ + 2`
+    /// (a whole number of ulps, so at least `⌊n/p⌋ + 3`) from 0x1000
+    /// therefore has the exact root and the reference on its side of every
     /// midpoint, and F16C rounds it as float64's root rounds (near a power
     /// of two, the low bits are near 0 or 0x1FFF, and the values either
     /// side round to that power). As in [`narrow_sqrt_avx2`], +0 is
