@@ -4143,6 +4143,21 @@ mod tests {
         }
     }
 
+    /// The float64 definition of the norms' powers and roots for float16
+    /// input: whole powers by products (exact for float16, as in the
+    /// kernels), square roots, libm's cube root.
+    fn float16_raise(x: f64, p: f64) -> f64 {
+        match p {
+            2.0 => x * x,
+            3.0 => x * x * x,
+            4.0 => (x * x) * (x * x),
+            0.5 => x.sqrt(),
+            0.25 => x.sqrt().sqrt(),
+            p if p == 1.0 / 3.0 => x.cbrt(),
+            _ => x.powf(p),
+        }
+    }
+
     /// float16 averages (without and with the padding counted) and 1- to
     /// 4-norms of data holding ±65504, 2^-24, 2^-11, −0, NaN and ±inf, on
     /// one thread (where a job pools its planes in turn): bit for bit
@@ -4162,17 +4177,7 @@ mod tests {
             Mode::Lp { p: 3.0 },
             Mode::Lp { p: 4.0 },
         ];
-        // The float64 definition: whole powers by products (exact for
-        // float16, as in the kernels), square roots, libm's cube root.
-        let raise = |x: f64, p: f64| match p {
-            2.0 => x * x,
-            3.0 => x * x * x,
-            4.0 => (x * x) * (x * x),
-            0.5 => x.sqrt(),
-            0.25 => x.sqrt().sqrt(),
-            p if p == 1.0 / 3.0 => x.cbrt(),
-            _ => x.powf(p),
-        };
+        let raise = float16_raise;
         for mode in modes {
             let want = naive_mean_with(&input, shape, mode, raise);
             let mut got = vec![f16::ZERO; shape.output_len()];
@@ -4203,15 +4208,7 @@ mod tests {
     #[test]
     fn float16_norms_of_wide_windows_match_naive() {
         let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
-        let raise = |x: f64, p: f64| match p {
-            2.0 => x * x,
-            3.0 => x * x * x,
-            4.0 => (x * x) * (x * x),
-            0.5 => x.sqrt(),
-            0.25 => x.sqrt().sqrt(),
-            p if p == 1.0 / 3.0 => x.cbrt(),
-            _ => x.powf(p),
-        };
+        let raise = float16_raise;
         for window in [(2, 6, 1, 0, false), (1, 7, 1, 0, false), (2, 6, 2, 1, true)] {
             let ax = |l| window_axis(l, window);
             let shape = PoolShape::new(3, 1, &[ax(19), ax(45)]);
