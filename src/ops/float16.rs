@@ -252,6 +252,41 @@ pub enum Norm {
     L4,
 }
 
+impl Norm {
+    /// The float64 reference's term of `x`: `x·x`, `x·x·|x|` or
+    /// `(x·x)·(x·x)`, exact for a float16 `x`.
+    pub fn term(self, x: f64) -> f64 {
+        let q = x * x;
+        match self {
+            Norm::L2 => q,
+            Norm::L3 => q * x.abs(),
+            Norm::L4 => q * q,
+        }
+    }
+
+    /// `out[i]` gets the norm of the float64 sum `sums[i]` as the float64
+    /// path rounds it: the square root, the cube root
+    /// ([`pow::cube_roots`]) or the square root of the square root,
+    /// rounded once to float16.
+    ///
+    /// [`pow::cube_roots`]: super::pow::cube_roots
+    ///
+    /// # Panics
+    /// If `out` holds more than eight values.
+    pub fn narrow_roots(self, sums: [f64; 8], out: &mut [u16]) {
+        let len = out.len();
+        match self {
+            Norm::L2 => narrow_sqrt_row(&sums[..len], out),
+            Norm::L3 => {
+                let mut roots = [0f64; 8];
+                super::pow::cube_roots(&sums, &mut roots);
+                narrow_f64_row(&roots[..len], out);
+            }
+            Norm::L4 => narrow_sqrt_row(&sums.map(f64::sqrt)[..len], out),
+        }
+    }
+}
+
 /// The float16 Lp norms ([`Norm`]) of float16 pixel windows laid out as
 /// [`fold_pixels`] reads them: `out` is a row of pixels of `inner`
 /// elements, and `out[c·inner + i]` gets the norm of element `i` of the
@@ -792,17 +827,14 @@ mod x86 {
             // `fold_pixels`' fold in window order, over a pixel of those
             // lanes (lanes past `lanes` are +0), and its roots as the
             // float64 path takes and rounds them.
+            let norm = match P {
+                2 => super::Norm::L2,
+                3 => super::Norm::L3,
+                _ => super::Norm::L4,
+            };
             let exact = |at: usize, lanes: usize| -> [u16; 8] {
                 let mut sums = [0f64; 8];
-                let term = |s: f64, w: f32| {
-                    let x = f64::from(w);
-                    let q = x * x;
-                    s + match P {
-                        2 => q,
-                        3 => q * x.abs(),
-                        _ => q * q,
-                    }
-                };
+                let term = |s: f64, w: f32| s + norm.term(f64::from(w));
                 fold_pixels_avx2(
                     &mut sums[..lanes],
                     rows,
@@ -811,16 +843,7 @@ mod x86 {
                     term,
                 );
                 let mut o = [0u16; 8];
-                if P == 3 {
-                    let mut roots = [0f64; 8];
-                    super::super::pow::cube_roots(&sums, &mut roots);
-                    narrow_f64_avx2(&roots, 1.0, &mut o);
-                } else {
-                    if P == 4 {
-                        sums = sums.map(f64::sqrt);
-                    }
-                    narrow_sqrt_avx2(&sums, &mut o);
-                }
+                norm.narrow_roots(sums, &mut o);
                 o
             };
             // The sum of a chunk of eight at `at`, loaded by `$load`: a

@@ -722,15 +722,7 @@ pub fn mean_planes<T: Element>(
             let exact = |at: usize, chunk: &mut [u16]| {
                 let (map, row0) = shape.plane_input(input, base, plane);
                 let len = chunk.len();
-                let term = |x: f32| {
-                    let x = f64::from(x);
-                    let q = x * x;
-                    match norm {
-                        Norm::L2 => q,
-                        Norm::L3 => q * x.abs(),
-                        Norm::L4 => q * q,
-                    }
-                };
+                let term = |x: f32| norm.term(f64::from(x));
                 let last = (at + len - 1) / inner;
                 let whole = interior.contains(&(at / inner)) && interior.contains(&last);
                 // Where every output takes every tap, each output's cell
@@ -798,16 +790,7 @@ pub fn mean_planes<T: Element>(
                 }
                 add_cells(&cells[..n], &mut sums);
                 // Rooted and rounded as the float64 path's `finish` does.
-                if norm == Norm::L3 {
-                    let mut roots = [0f64; 8];
-                    super::pow::cube_roots(&sums, &mut roots);
-                    super::float16::narrow_f64_row(&roots[..len], chunk);
-                } else {
-                    if norm == Norm::L4 {
-                        sums = sums.map(f64::sqrt);
-                    }
-                    super::float16::narrow_sqrt_row(&sums[..len], chunk);
-                }
+                norm.narrow_roots(sums, chunk);
             };
             let out = bytemuck::cast_slice_mut(out_row);
             // `cells` is the whole window's: edge windows have fewer, so
