@@ -139,6 +139,29 @@ impl PoolShape {
         self.outer * self.axes[0].output
     }
 
+    /// The input rows, as (map, axis-0 row, axis-1 row), of the output row
+    /// after output row `b` of plane `a` of map `m`: row `b + 1` of the
+    /// plane, or the first of the next plane, in this map or the next;
+    /// none after the last plane. What the row-by-row sums ask for ahead.
+    fn next_window_rows(
+        &self,
+        (m, a, b): (usize, usize, usize),
+    ) -> impl Iterator<Item = (usize, usize, usize)> + '_ {
+        let [g0, g1, _] = &self.axes;
+        let (m, a, b) = if b + 1 < g1.output {
+            (m, a, b + 1)
+        } else if a + 1 < g0.output {
+            (m, a + 1, 0)
+        } else {
+            (m + 1, 0, 0)
+        };
+        let taps0 = if m < self.outer { g0.taps(a) } else { 0..0 };
+        taps0.flat_map(move |t0| {
+            let i = g0.cell(a, t0);
+            g1.taps(b).map(move |t1| (m, i, g1.cell(b, t1)))
+        })
+    }
+
     /// Elements in the whole input.
     pub fn input_len(&self) -> usize {
         self.outer * self.map_len()
@@ -1766,17 +1789,10 @@ fn sum_plane_wide<T: Element, W: Element, M: Element, A: Copy + Default>(
     // p=2 3.8 -> 4.9-5.5, float16 2.7 -> 3.2; two rows ahead was slower
     // (5.4-5.5), and so were three and four.
     let short = wide.row_len * size_of::<T>() <= PREFETCH_ROW_BYTES;
-    let planes = shape.planes();
     let ahead = |wide: &WideRows<W>, b: usize| {
-        let r = p * g1.output + b + 1;
-        let (q, bq) = (r / g1.output, r % g1.output);
-        if short && q < planes {
-            let (mq, aq) = (q / g0.output, q % g0.output);
-            for t0 in g0.taps(aq) {
-                let i = g0.cell(aq, t0);
-                for t1 in g1.taps(bq) {
-                    wide.prefetch(rows, base, (mq, i, g1.cell(bq, t1)), g0.input);
-                }
+        if short {
+            for row in shape.next_window_rows((m, a, b)) {
+                wide.prefetch(rows, base, row, g0.input);
             }
         }
     };
@@ -2186,31 +2202,22 @@ fn sum_rows<T: Element, M: Element>(
     let [g0, g1, g2] = shape.axes;
     let row_len = g2.input * shape.inner;
     let short = row_len * size_of::<T>() <= PREFETCH_ROW_BYTES;
-    // Asks for the rows of the output row after `b`: `b + 1` of this
-    // plane, or the first of the next plane, in this map or the next.
-    // Rows outside `map` are skipped: past the band, or before `row0`
-    // (the next plane's window may start above this one's where the
-    // dilation exceeds the stride and padding hides a first tap).
+    // Asks for the rows of the output row after `b`
+    // ([`PoolShape::next_window_rows`]) that lie in `map`, which starts
+    // at global row `start`: not those past the band, nor those above
+    // `row0` (the next plane's window may start above this one's where
+    // the dilation exceeds the stride and padding hides a first tap).
+    let start = (m * g0.input + row0) * g1.input;
     let ahead = |b: usize| {
         if !short {
             return;
         }
-        let (a, b, next_map) = if b + 1 < g1.output {
-            (a, b + 1, 0)
-        } else if a + 1 < g0.output {
-            (a + 1, 0, 0)
-        } else {
-            (0, 0, 1)
-        };
-        for t0 in g0.taps(a) {
-            let Some(i) = (g0.cell(a, t0) + next_map * g0.input).checked_sub(row0) else {
+        for (m, i, j) in shape.next_window_rows((m, a, b)) {
+            let Some(at) = ((m * g0.input + i) * g1.input + j).checked_sub(start) else {
                 continue;
             };
-            for t1 in g1.taps(b) {
-                let at = i * g1.input + g1.cell(b, t1);
-                if let Some(row) = map.get(at * row_len..(at + 1) * row_len) {
-                    super::stream::prefetch(row);
-                }
+            if let Some(row) = map.get(at * row_len..(at + 1) * row_len) {
+                super::stream::prefetch(row);
             }
         }
     };
