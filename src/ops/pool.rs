@@ -139,6 +139,12 @@ impl PoolShape {
         self.outer * self.axes[0].output
     }
 
+    /// The global index of row `(i, j)` of map `m` (axis-0 cell `i`,
+    /// axis-1 cell `j`): `(m·L0 + i)·L1 + j`, rows in input order.
+    fn row_key(&self, (m, i, j): (usize, usize, usize)) -> usize {
+        (m * self.axes[0].input + i) * self.axes[1].input + j
+    }
+
     /// The input rows, as (map, axis-0 row, axis-1 row), of the output row
     /// after output row `b` of plane `a` of map `m`: row `b + 1` of the
     /// plane, or the first of the next plane, in this map or the next;
@@ -925,8 +931,8 @@ pub fn mean_planes<T: Element>(
 struct RowSums {
     acc: Vec<f64>,
     carry: Vec<f64>,
-    /// The global index of the input row `carry` summed (map `m`, row
-    /// `i`, `j`: `(m·L0 + i)·L1 + j`), if it holds one.
+    /// The global index ([`PoolShape::row_key`]) of the input row
+    /// `carry` summed, if it holds one.
     carried_row: Option<usize>,
 }
 
@@ -2208,13 +2214,13 @@ fn sum_rows<T: Element, M: Element>(
     // at global row `start`: not those past the band, nor those above
     // `row0` (the next plane's window may start above this one's where
     // the dilation exceeds the stride and padding hides a first tap).
-    let start = (m * g0.input + row0) * g1.input;
+    let start = shape.row_key((m, row0, 0));
     let ahead = |b: usize| {
         if !short {
             return;
         }
-        for (m, i, j) in shape.next_window_rows((m, a, b)) {
-            let Some(at) = ((m * g0.input + i) * g1.input + j).checked_sub(start) else {
+        for row in shape.next_window_rows((m, a, b)) {
+            let Some(at) = shape.row_key(row).checked_sub(start) else {
                 continue;
             };
             if let Some(row) = map.get(at * row_len..(at + 1) * row_len) {
@@ -2244,7 +2250,7 @@ fn sum_rows<T: Element, M: Element>(
             for t1 in g1.taps(b) {
                 let j = g1.cell(b, t1);
                 rows[n] = &map[((i - row0) * g1.input + j) * row_len..][..row_len];
-                keys[n] = (m * g0.input + i) * g1.input + j;
+                keys[n] = shape.row_key((m, i, j));
                 n += 1;
             }
         }
