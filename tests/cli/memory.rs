@@ -3,8 +3,11 @@
 //! give the same bytes as each other and as a reference computed here.
 //!
 //! Peak memory is sampled from `/proc/<pid>/status` while the process runs
-//! (Linux only): `RssAnon` for the file case (mapped file pages are not
-//! anonymous memory), `VmHWM` (peak resident set) for the pipe case.
+//! (Linux only): `RssAnon`, the memory cnnops allocates. Mapped file pages
+//! are not anonymous, and neither are the binary's own pages: the resident
+//! set (`VmHWM`) of a debug build holds about 20 MiB of them, which grows
+//! with the code, and it put the pipe case at 32.0-33.3 MiB against its
+//! 32 MiB bound with 13 MiB allocated.
 
 use super::common::{cnnops, make_npy};
 use std::io::Write;
@@ -136,11 +139,11 @@ fn pipe_input_is_streamed_in_bounded_memory() {
             stdin.write_all(&data_bytes(start..(start + (1 << 18)).min(n))).unwrap();
         }
     });
-    let peak = peak_kb(&mut child, "VmHWM:");
+    let peak = peak_kb(&mut child, "RssAnon:");
     feeder.join().unwrap();
     assert!(child.wait().unwrap().success());
-    assert!(peak > 0, "no samples of VmHWM");
-    assert!(peak < LIMIT_KB, "peak resident set {peak} kB, limit {LIMIT_KB} kB");
+    assert!(peak > 0, "no samples of RssAnon");
+    assert!(peak < LIMIT_KB, "peak RssAnon {peak} kB, limit {LIMIT_KB} kB");
     assert!(
         std::fs::read(&via_pipe).unwrap() == std::fs::read(&via_file).unwrap(),
         "pipe and file outputs differ"
