@@ -1384,9 +1384,12 @@ vectorised! {
 /// `out = acc^(1/p)`: the Lp norms of one output row. `fast`: for p other
 /// than 1, 2 and 4, the roots by [`cube_roots`] and [`pow`] rather than
 /// `powf`, as [`fast_pow_for`] says for the output type (which `M` is not
-/// when float16 outputs are rounded from a row of float64 roots).
+/// when float16 outputs are rounded from a row of float64 roots). p = 4
+/// into float32 on AVX-512 takes [`fourth_roots`], where the square-root
+/// unit was the bound; elsewhere two square roots.
 ///
 /// [`cube_roots`]: super::pow::cube_roots
+/// [`fourth_roots`]: super::pow::fourth_roots
 fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool) {
     if p == 1.0 {
         for (&s, o) in acc.iter().zip(out) {
@@ -1396,6 +1399,11 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool) {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s.sqrt());
         }
+    } else if p == 4.0
+        && M::DTYPE == DType::F32
+        && ::multiversion::target::target_cfg_f!(target_feature = "avx512f")
+    {
+        super::pow::fourth_roots(acc, out);
     } else if p == 4.0 {
         // Within an ulp and a half of the root, as libm's `powf` is
         // within one.
