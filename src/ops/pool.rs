@@ -4262,7 +4262,9 @@ mod tests {
 
     /// 2-, 3- and 4-norms of 4- and 8-byte types over 2-D maps at stride 1
     /// with windows of 9 cells or more, whose input rows are raised to
-    /// the power once ([`mean_planes`]): float32, float64 and int32, one
+    /// the power once ([`mean_planes`]), and for float64 and int32 the
+    /// averages, 1-norms and a fractional norm too (nine taps a pass,
+    /// [`Folder::sum`], where 3x3): float32, float64 and int32, one
     /// and several channels, with padding and dilation, in window order
     /// and bit for bit against [`naive_mean_with`] raising by the same
     /// products (the cube roots within 1e-6 for float32 outputs, within
@@ -4318,7 +4320,18 @@ mod tests {
                     });
                     let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
                     assert!(bits(&banded) == bits(&got), "banded {what}");
-                    let tol = if p == 3.0 { 1e-14 } else { 0.0 };
+                }
+                // float64 and int32: the 2- to 4-norms as above, and the
+                // averages and 1-norms, which fold nine taps a pass from
+                // the input where the rows are not widened (`Folder::sum`).
+                let modes = [SUM_MODES.as_slice(), &[Mode::Lp { p: 2.5 }]].concat();
+                for mode in modes {
+                    let what = format!("{rows:?} {columns:?} inner {inner} {mode:?}");
+                    let tol = match mode {
+                        Mode::Lp { p: 3.0 } => 1e-14,
+                        Mode::Lp { p: 2.5 } => 1e-13,
+                        _ => 0.0,
+                    };
                     for (name, want, got) in [
                         ("float64", naive_mean_with(&wide, &shape, mode, raise_by_products), {
                             let mut got = vec![0f64; shape.output_len()];

@@ -133,28 +133,45 @@ vectorised! {
 /// Newton steps and an integer division for the guess; 2.0 this way).
 pub fn cube_roots<M: super::Element>(acc: &[f64], out: &mut [M]) {
     const FMA: bool = fused!();
+    in_stages(acc, out, cbrt_guess::<FMA>, cbrt_step::<FMA>, cbrt_finish::<FMA>);
+}
+}
+
+/// The roots of [`cube_roots`] and [`fourth_roots`] a block at a time,
+/// each stage over the block before the next: `guess` gives each sum `s`
+/// its scaled value `x` and first guess `r`, `step` improves `r` twice,
+/// and `finish(s, x, r)` is the root. Inlined into each caller's
+/// [`vectorised!`](super) clone.
+#[inline(always)]
+fn in_stages<M: super::Element>(
+    acc: &[f64],
+    out: &mut [M],
+    guess: impl Fn(f64) -> (f64, f64),
+    step: impl Fn(f64, f64) -> f64,
+    finish: impl Fn(f64, f64, f64) -> f64,
+) {
     let mut x = [0f64; BLOCK];
     let mut r = [0f64; BLOCK];
     for (a, o) in acc.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
         let (x, r) = (&mut x[..a.len()], &mut r[..a.len()]);
         for ((&s, x), r) in a.iter().zip(x.iter_mut()).zip(r.iter_mut()) {
-            (*x, *r) = cbrt_guess::<FMA>(s);
+            (*x, *r) = guess(s);
         }
         for _ in 0..2 {
             for (&x, r) in x.iter().zip(r.iter_mut()) {
-                *r = cbrt_step::<FMA>(x, *r);
+                *r = step(x, *r);
             }
         }
         for (((&s, &x), &r), o) in a.iter().zip(x.iter()).zip(r.iter()).zip(o.iter_mut()) {
-            *o = M::from_f64(cbrt_finish::<FMA>(s, x, r));
+            *o = M::from_f64(finish(s, x, r));
         }
     }
 }
-}
 
 vectorised! {
-/// `out[i] = acc[i]^(1/4)` for sums `acc ≥ 0` or NaN, within an ulp of
-/// the float64 root before the outputs round: the roots of Lp with p = 4
+/// `out[i] = acc[i]^(1/4)` for sums `acc ≥ 0` or NaN, within two ulps of
+/// two float64 square roots (each within an ulp of the root) before the
+/// outputs round: the roots of Lp with p = 4
 /// for float32 outputs on AVX-512, where two float64 square roots per
 /// output (`vsqrtpd`) took 1.9-2.0 ns each in a standalone model and
 /// this 0.85-0.88 (1.67 and 1.11 with AVX2 there, an AVX-512 Xeon VM; on
@@ -166,25 +183,11 @@ vectorised! {
 /// (`root4_guess`, within 3.2%) by two third-order steps (`root4_step`:
 /// the error falls to about 1e-4 and then 1e-11), then `c = s·r³` and
 /// one Newton step on `c` itself (`root4_finish`), which squares its
-/// error again. In blocks, each stage over a block before the next.
+/// error again. In blocks, each stage over a block before the next
+/// (`in_stages`).
 pub fn fourth_roots<M: super::Element>(acc: &[f64], out: &mut [M]) {
     const FMA: bool = fused!();
-    let mut x = [0f64; BLOCK];
-    let mut r = [0f64; BLOCK];
-    for (a, o) in acc.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
-        let (x, r) = (&mut x[..a.len()], &mut r[..a.len()]);
-        for ((&s, x), r) in a.iter().zip(x.iter_mut()).zip(r.iter_mut()) {
-            (*x, *r) = root4_guess(s);
-        }
-        for _ in 0..2 {
-            for (&x, r) in x.iter().zip(r.iter_mut()) {
-                *r = root4_step::<FMA>(x, *r);
-            }
-        }
-        for (((&s, &x), &r), o) in a.iter().zip(x.iter()).zip(r.iter()).zip(o.iter_mut()) {
-            *o = M::from_f64(root4_finish::<FMA>(s, x, r));
-        }
-    }
+    in_stages(acc, out, root4_guess, root4_step::<FMA>, root4_finish::<FMA>);
 }
 }
 
