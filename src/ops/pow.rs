@@ -601,30 +601,52 @@ mod tests {
     /// 1 and near each power of two) and the special values.
     #[test]
     fn cube_roots_agree_with_libm() {
+        let xs = spread(&[1.0, 8.0, 27.0, 0.125, 1e-300, 3e300]);
+        roots_agree(&xs, "cbrt", cube_roots, cube_roots, f64::cbrt);
+    }
+
+    /// Values spread through the whole f64 range (subnormals, every
+    /// binade, near 1 and near each power of two): 0, inf, NaN, the
+    /// largest, the smallest normal and the smallest subnormal first, then
+    /// `more`, then the spread.
+    fn spread(more: &[f64]) -> Vec<f64> {
         let mut xs = vec![0.0, f64::INFINITY, f64::NAN, f64::MAX, f64::MIN_POSITIVE];
-        xs.extend([f64::from_bits(1), 1.0, 8.0, 27.0, 0.125, 1e-300, 3e300]);
+        xs.push(f64::from_bits(1));
+        xs.extend(more);
         for i in 0..400_000u64 {
             xs.push(f64::from_bits(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 1));
             xs.push(1.0 + (i as f64 - 200_000.0) * 1e-9);
             let two = f64::from_bits((i % 2046 + 1) << 52);
             xs.push(two * (1.0 + (i % 7) as f64 * f64::EPSILON));
         }
+        xs
+    }
+
+    /// Roots of `xs` by `root` (float64 outputs) and `root32` (float32)
+    /// within two ulps of `want`, 0, inf and NaN kept, and the float32
+    /// outputs rounded once from the float64 roots.
+    fn roots_agree(
+        xs: &[f64],
+        name: &str,
+        root: impl Fn(&[f64], &mut [f64]),
+        root32: impl Fn(&[f64], &mut [f32]),
+        want: impl Fn(f64) -> f64,
+    ) {
         let mut got = vec![0f64; xs.len()];
-        cube_roots(&xs, &mut got);
+        root(xs, &mut got);
         let mut worst = 0f64;
         for (&x, &y) in xs.iter().zip(&got) {
-            let want = x.cbrt();
+            let want = want(x);
             let e = ulps(y, want);
-            assert!(e <= 2.0, "cbrt({x:e}) = {y:e}, libm {want:e} ({e} ulps)");
+            assert!(e <= 2.0, "{name}({x:e}) = {y:e}, want {want:e} ({e} ulps)");
             worst = worst.max(e);
         }
         assert!(worst > 0.0, "the comparison ran");
         assert_eq!(got[0].to_bits(), 0f64.to_bits());
         assert_eq!(got[1], f64::INFINITY);
         assert!(got[2].is_nan());
-        // float32 outputs round once from the float64 root.
         let mut out32 = vec![0f32; xs.len()];
-        cube_roots(&xs, &mut out32);
+        root32(xs, &mut out32);
         for (&y, &o) in got.iter().zip(&out32) {
             assert_eq!(o.to_bits(), (y as f32).to_bits());
         }
@@ -637,33 +659,12 @@ mod tests {
     /// they are the float32 roundings of the two square roots.
     #[test]
     fn fourth_roots_agree_with_square_roots() {
-        let mut xs = vec![0.0, f64::INFINITY, f64::NAN, f64::MAX, f64::MIN_POSITIVE];
-        xs.extend([f64::from_bits(1), f64::from_bits(0x000f_ffff_ffff_ffff), 1.0, 16.0, 1e-300]);
-        for i in 0..400_000u64 {
-            xs.push(f64::from_bits(i.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 1));
-            xs.push(1.0 + (i as f64 - 200_000.0) * 1e-9);
-            let two = f64::from_bits((i % 2046 + 1) << 52);
-            xs.push(two * (1.0 + (i % 7) as f64 * f64::EPSILON));
-        }
+        let xs = spread(&[f64::from_bits(0x000f_ffff_ffff_ffff), 1.0, 16.0, 1e-300]);
+        let want = |x: f64| x.sqrt().sqrt();
+        roots_agree(&xs, "root4", fourth_roots, fourth_roots, want);
         let mut got = vec![0f64; xs.len()];
         fourth_roots(&xs, &mut got);
-        let mut worst = 0f64;
-        for (&x, &y) in xs.iter().zip(&got) {
-            let want = x.sqrt().sqrt();
-            let e = ulps(y, want);
-            assert!(e <= 2.0, "root4({x:e}) = {y:e}, two square roots {want:e} ({e} ulps)");
-            worst = worst.max(e);
-        }
-        assert!(worst > 0.0, "the comparison ran");
-        assert_eq!(got[0].to_bits(), 0f64.to_bits());
-        assert_eq!(got[1], f64::INFINITY);
-        assert!(got[2].is_nan());
         assert_eq!(got[8], 2.0);
-        let mut out32 = vec![0f32; xs.len()];
-        fourth_roots(&xs, &mut out32);
-        for (&y, &o) in got.iter().zip(&out32) {
-            assert_eq!(o.to_bits(), (y as f32).to_bits());
-        }
         // Windows of nine float32 values with two decimals.
         let sums: Vec<f64> = (0..200_000u64)
             .map(|i| {
