@@ -1746,18 +1746,19 @@ impl<W: Element> WideRows<W> {
         self
     }
 
-    /// The slot of row `(i, j)` of map `m`, mapping it from `map` (which
+    /// The slot of row `(i, j)` of map `m` of `shape`, keyed by
+    /// [`PoolShape::row_key`], mapping it from `map` (which
     /// starts at map-local row `row0`) if the slot does not hold it.
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn slot<T: Copy>(
         &mut self,
         map: &[T],
         row0: usize,
+        shape: &PoolShape,
         (m, i, j): (usize, usize, usize),
-        g0_input: usize,
         widen: impl MapRow<T, W>,
     ) -> usize {
-        let key = (m * g0_input + i) * self.l1 + j;
+        let key = shape.row_key((m, i, j));
         let slot = (i % self.e0) * self.l1 + j;
         if self.tags[slot] != key {
             if self.data.is_empty() {
@@ -1783,7 +1784,7 @@ impl<W: Element> WideRows<W> {
         slot
     }
 
-    /// Asks for row `(i, j)` of map `m` to be brought into the cache if
+    /// Asks for row `(i, j)` of map `m` of `shape` to be brought into the cache if
     /// no slot holds it and it is short ([`PREFETCH_ROW_BYTES`]). `rows`
     /// start at global axis-0 row `base`; a row outside them is skipped.
     #[cfg_attr(not(debug_assertions), inline(always))]
@@ -1791,10 +1792,10 @@ impl<W: Element> WideRows<W> {
         &self,
         rows: &[T],
         base: usize,
+        shape: &PoolShape,
         (m, i, j): (usize, usize, usize),
-        g0_input: usize,
     ) {
-        let key = (m * g0_input + i) * self.l1 + j;
+        let key = shape.row_key((m, i, j));
         let slot = (i % self.e0) * self.l1 + j;
         if self.tags[slot] != key && key >= base * self.l1 {
             let from = (key - base * self.l1) * self.row_len;
@@ -1845,7 +1846,7 @@ fn sum_plane_wide<T: Element, W: Element, M: Element, A: Copy + Default>(
     let ahead = |wide: &WideRows<W>, b: usize| {
         if short {
             for row in shape.next_window_rows((m, a, b)) {
-                wide.prefetch(rows, base, row, g0.input);
+                wide.prefetch(rows, base, shape, row);
             }
         }
     };
@@ -1856,7 +1857,7 @@ fn sum_plane_wide<T: Element, W: Element, M: Element, A: Copy + Default>(
             for t0 in g0.taps(a) {
                 let i = g0.cell(a, t0);
                 for t1 in g1.taps(b) {
-                    let slot = wide.slot(map, row0, (m, i, g1.cell(b, t1)), g0.input, widen);
+                    let slot = wide.slot(map, row0, shape, (m, i, g1.cell(b, t1)), widen);
                     wide.order.push(slot);
                 }
             }
@@ -1881,7 +1882,7 @@ fn sum_plane_wide<T: Element, W: Element, M: Element, A: Copy + Default>(
             ahead(wide, 0);
             let mut slots = [0; 3];
             for (slot, t0) in slots.iter_mut().zip(g0.taps(a)) {
-                *slot = wide.slot(map, row0, (m, g0.cell(a, t0), 0), g0.input, widen);
+                *slot = wide.slot(map, row0, shape, (m, g0.cell(a, t0), 0), widen);
             }
             let src = slots.map(|slot| wide.row(slot));
             fold_taps_3rows(plan, src, acc, A::default(), add);
@@ -1895,7 +1896,7 @@ fn sum_plane_wide<T: Element, W: Element, M: Element, A: Copy + Default>(
                     ahead(wide, b);
                 }
                 for t1 in g1.taps(b) {
-                    let slot = wide.slot(map, row0, (m, i, g1.cell(b, t1)), g0.input, widen);
+                    let slot = wide.slot(map, row0, shape, (m, i, g1.cell(b, t1)), widen);
                     if wide.phases.is_some() {
                         fold_taps(plan, wide.row(slot), acc_row, add);
                     } else {
@@ -4269,8 +4270,7 @@ mod tests {
     /// and bit for bit against [`naive_mean_with`] raising by the same
     /// products (the cube roots within 1e-6 for float32 outputs, within
     /// 1e-14 for float64 ones, whose roots are libm's `powf` of a rounded
-    /// 1/3), and the same
-    /// bits in three bands of rows, as a stream is.
+    /// 1/3), and the same bits in three bands of rows, as a stream is.
     #[test]
     fn norms_raise_rows_once_at_stride_1() {
         // (stride, kernel, dilation, pad, ceil) of the row axis, then of

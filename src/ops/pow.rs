@@ -624,14 +624,15 @@ mod tests {
 
     /// Roots of `xs` by `root` (float64 outputs) and `root32` (float32)
     /// within two ulps of `want`, 0, inf and NaN kept, and the float32
-    /// outputs rounded once from the float64 roots.
+    /// outputs rounded once from the float64 roots. Returns the float64
+    /// roots.
     fn roots_agree(
         xs: &[f64],
         name: &str,
         root: impl Fn(&[f64], &mut [f64]),
         root32: impl Fn(&[f64], &mut [f32]),
         want: impl Fn(f64) -> f64,
-    ) {
+    ) -> Vec<f64> {
         let mut got = vec![0f64; xs.len()];
         root(xs, &mut got);
         let mut worst = 0f64;
@@ -650,6 +651,7 @@ mod tests {
         for (&y, &o) in got.iter().zip(&out32) {
             assert_eq!(o.to_bits(), (y as f32).to_bits());
         }
+        got
     }
 
     /// [`fourth_roots`] against two square roots within two ulps (each
@@ -661,9 +663,7 @@ mod tests {
     fn fourth_roots_agree_with_square_roots() {
         let xs = spread(&[f64::from_bits(0x000f_ffff_ffff_ffff), 1.0, 16.0, 1e-300]);
         let want = |x: f64| x.sqrt().sqrt();
-        roots_agree(&xs, "root4", fourth_roots, fourth_roots, want);
-        let mut got = vec![0f64; xs.len()];
-        fourth_roots(&xs, &mut got);
+        let got = roots_agree(&xs, "root4", fourth_roots, fourth_roots, want);
         assert_eq!(got[8], 2.0);
         // Windows of nine float32 values with two decimals.
         let sums: Vec<f64> = (0..200_000u64)
