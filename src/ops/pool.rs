@@ -29,7 +29,7 @@
 //! the same either way.
 
 use super::float16::Norm;
-use super::pow::{fast_pow_for, pow};
+use super::pow::{Power, fast_pow_for};
 use super::{Element, power_of_two};
 use crate::geometry::{AxisGeometry, AxisPad};
 use crate::npy::DType;
@@ -477,6 +477,21 @@ pub fn mean_planes<T: Element>(
     let counts_alike = counts2.iter().all(|&c| c == counts2[0]);
     let (counts2, rows_by_n01) = (&counts2, &rows_by_n01);
     let row = g2.output * inner;
+    // Lp with p other than 1 to 4 into float32 and float16 raises by the
+    // tables of `p` and takes its roots by those of `1/p`, made once per
+    // process.
+    let tables = match mode {
+        Mode::Lp { p }
+            if fast_pow_for(p, size_of::<T::Mean>()) && ![1.0, 2.0, 3.0, 4.0].contains(&p) =>
+        {
+            Some((Power::shared(p), Power::shared(1.0 / p)))
+        }
+        _ => None,
+    };
+    let (raise, root) = match &tables {
+        Some((raise, root)) => (Some(&**raise), Some(&**root)),
+        None => (None, None),
+    };
     // Finishes the outputs of output row `b` of plane `a` from pixel `c0`
     // on from their sums: a whole row (`finish`), or part of one
     // ([`mean_planes_f16_pixels`]).
@@ -542,11 +557,11 @@ pub fn mean_planes<T: Element>(
                 // the second root rounded by `narrow_sqrt_row`, whose bits
                 // are those of float64's root rounded once, as before.
                 Mode::Lp { p: 4.0 } if f16_hw => {
-                    rounded_row!(lp_roots(2.0, false), narrow_sqrt_row)
+                    rounded_row!(lp_roots(2.0, false, None), narrow_sqrt_row)
                 }
                 // Rounded one at a time in software, the float16 norms took
                 // two thirds of float16 NHWC Lp p=3.
-                Mode::Lp { p } => by_row!(lp_roots(p, fast_pow_for(p, size_of::<T::Mean>()))),
+                Mode::Lp { p } => by_row!(lp_roots(p, fast_pow_for(p, size_of::<T::Mean>()), root)),
                 Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
             }
         };
@@ -564,25 +579,25 @@ pub fn mean_planes<T: Element>(
     // lp p=1.5: 0.18 GB/s).
     macro_rules! with_fold {
         ($ty:ty, $go:ident $(, $arg:expr)*) => {{
-            match mode {
-                Mode::Avg { .. } => $go!($($arg,)* inlined!(|s: f64, x: $ty| s + x.to_f64())),
-                Mode::Lp { p: 1.0 } => $go!($($arg,)* inlined!(|s: f64, x: $ty| s + x.to_f64().abs())),
-                Mode::Lp { p: 2.0 } => {
+            match (mode, raise) {
+                (Mode::Avg { .. }, _) => $go!($($arg,)* inlined!(|s: f64, x: $ty| s + x.to_f64())),
+                (Mode::Lp { p: 1.0 }, _) => $go!($($arg,)* inlined!(|s: f64, x: $ty| s + x.to_f64().abs())),
+                (Mode::Lp { p: 2.0 }, _) => {
                     $go!($($arg,)* inlined!(|s: f64, x: $ty| s + whole_power::<2>(x.to_f64())))
                 }
-                Mode::Lp { p: 3.0 } => {
+                (Mode::Lp { p: 3.0 }, _) => {
                     $go!($($arg,)* inlined!(|s: f64, x: $ty| s + whole_power::<3>(x.to_f64())))
                 }
-                Mode::Lp { p: 4.0 } => {
+                (Mode::Lp { p: 4.0 }, _) => {
                     $go!($($arg,)* inlined!(|s: f64, x: $ty| s + whole_power::<4>(x.to_f64())))
                 }
-                Mode::Lp { p: norm } if fast_pow_for(norm, size_of::<T::Mean>()) => {
-                    $go!($($arg,)* inlined!(|s: f64, x: $ty| s + pow(x.to_f64().abs(), norm)))
+                (Mode::Lp { .. }, Some(power)) => {
+                    $go!($($arg,)* inlined!(move |s: f64, x: $ty| s + power.of(x.to_f64().abs())))
                 }
-                Mode::Lp { p: norm } => {
+                (Mode::Lp { p: norm }, None) => {
                     $go!($($arg,)* inlined!(|s: f64, x: $ty| s + x.to_f64().abs().powf(norm)))
                 }
-                Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
+                (Mode::Max | Mode::Min, _) => unreachable!("mean_planes is for avg and lp"),
             }
         }};
     }
@@ -601,14 +616,15 @@ pub fn mean_planes<T: Element>(
         // than raise every tap (2.25 times per cell at 3x3/2).
         let add = inlined!(|s: f64, y: f64| s + y);
         let parts = (rows, base, shape, start);
-        let fast = fast_pow_for(norm, size_of::<T::Mean>());
         let power = |x: T| x.to_f64().abs().powf(norm);
         if table_pays::<T>(rows.len()) {
-            let table =
-                if fast { power_table::<T>(Powers(norm)) } else { power_table(Each(power)) };
+            let table = match raise {
+                Some(raise) => power_table::<T>(Powers(raise)),
+                None => power_table(Each(power)),
+            };
             mean_planes_wide(parts, out, wide, Table(&table), add, by_plane);
-        } else if fast {
-            mean_planes_wide(parts, out, wide, Powers(norm), add, by_plane);
+        } else if let Some(raise) = raise {
+            mean_planes_wide(parts, out, wide, Powers(raise), add, by_plane);
         } else {
             mean_planes_wide(parts, out, wide, Each(power), add, by_plane);
         }
@@ -1381,16 +1397,18 @@ thread_local! {
 }
 
 vectorised! {
-/// `out = acc^(1/p)`: the Lp norms of one output row. `fast`: for p other
-/// than 1, 2 and 4, the roots by [`cube_roots`] and [`pow`] rather than
-/// `powf`, as [`fast_pow_for`] says for the output type (which `M` is not
-/// when float16 outputs are rounded from a row of float64 roots). p = 4
-/// into float32 on AVX-512 takes [`fourth_roots`], where the square-root
-/// unit was the bound; elsewhere two square roots.
+/// `out = acc^(1/p)`: the Lp norms of one output row. `fast`: p = 3 by
+/// [`cube_roots`] rather than `powf`, as [`fast_pow_for`] says for the
+/// output type (which `M` is not when float16 outputs are rounded from a
+/// row of float64 roots); p other than 1 to 4 takes its roots by the
+/// tables `root` of `1/p` where given ([`roots`]), by `powf` otherwise.
+/// p = 4 into float32 on AVX-512 takes [`fourth_roots`], where the
+/// square-root unit was the bound; elsewhere two square roots.
 ///
 /// [`cube_roots`]: super::pow::cube_roots
 /// [`fourth_roots`]: super::pow::fourth_roots
-fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool) {
+/// [`roots`]: super::pow::roots
+fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool, root: Option<&Power>) {
     if p == 1.0 {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s);
@@ -1412,8 +1430,8 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool) {
         }
     } else if p == 3.0 && fast {
         super::pow::cube_roots(acc, out);
-    } else if fast {
-        super::pow::roots(acc, out, p);
+    } else if let Some(root) = root {
+        super::pow::roots(acc, out, root);
     } else {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s.powf(1.0 / p));
@@ -1608,14 +1626,14 @@ fn f32_pairs<T: Element>(
     }
 }
 
-/// `|x|^p` by [`super::pow::powers`], a row at a time: as a cell map its
-/// body was too long for the processor to overlap iterations.
+/// `|x|^p` by [`super::pow::powers`], a row at a time, through the
+/// tables of `p`.
 #[derive(Clone, Copy)]
-struct Powers(f64);
+struct Powers<'a>(&'a Power);
 
-impl<T: Element> MapRow<T, f64> for Powers {
+impl<T: Element> MapRow<T, f64> for Powers<'_> {
     fn map(&self, x: T) -> f64 {
-        super::pow::pow(x.to_f64().abs(), self.0)
+        self.0.of(x.to_f64().abs())
     }
 
     fn map_row(&self, src: &[T], dst: &mut [f64]) {
@@ -1645,7 +1663,7 @@ fn power_table<T: Element>(map: impl MapRow<T, f64>) -> Vec<f64> {
 /// A map of 1- and 2-byte values read from a table ([`power_table`]) of
 /// its value for each: the same bits as the map it was made by, and for
 /// powers much sooner. float16 Lp with a fractional `p` spends nearly all
-/// its time in [`super::pow::powers`] (3.5 ns per value), and integers of
+/// its time in [`super::pow::powers`] (0.8 ns per value), and integers of
 /// up to 16 bits in libm's `powf` (20 ns); a read of the table costs about
 /// a nanosecond in a standalone model (random values, so the reads spread
 /// over the whole table, which stays in the second-level cache).
@@ -4875,12 +4893,14 @@ mod tests {
     }
 
     /// Lp pooling of `input` with power `p`, bit for bit against
-    /// [`naive_mean_with`] raising each tap by [`pow`] (or `powf` where
+    /// [`naive_mean_with`] raising each tap by [`Power::of`] (or `powf` where
     /// cnnops uses it), NaN for NaN.
     fn check_lp<T: Element>(input: &[T], shape: &PoolShape, p: f64, what: &str) {
         let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
         pool_mean(input, shape, Mode::Lp { p }, &mut got);
-        let raise = if fast_pow_for(p, size_of::<T::Mean>()) { pow } else { f64::powf };
+        let fast = fast_pow_for(p, size_of::<T::Mean>());
+        let raise: fn(f64, f64) -> f64 =
+            if fast { |x, q| Power::shared(q).of(x) } else { f64::powf };
         let want = naive_mean_with(input, shape, Mode::Lp { p }, raise);
         for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
             let w = <T::Mean as Element>::from_f64(w);
@@ -4969,18 +4989,17 @@ mod tests {
 
     /// Lp with a fractional power over enough cells of a 1- or 2-byte type
     /// ([`table_pays`]) raises through a [`Table`]: every entry is the
-    /// power of its value (float16 within two f64 ulps of [`pow`], whose
-    /// row form may fuse multiply-adds; libm's `powf`, exactly, where
-    /// outputs are float64 or `p` is out of `pow`'s range), and pooling
+    /// power of its value (float16 within two f64 ulps of [`Power::of`],
+    /// whose row form may fuse multiply-adds; libm's `powf`, exactly, where
+    /// outputs are float64 or `p` is out of `pow::POWERS`), and pooling
     /// gives what raising each tap gives, bit for bit.
     #[test]
     fn small_types_raise_through_a_table() {
         fn entries<T: Element>(p: f64) {
-            let fast = fast_pow_for(p, size_of::<T::Mean>());
-            let table = if fast {
-                power_table::<T>(Powers(p))
-            } else {
-                power_table::<T>(Each(|x: T| x.to_f64().abs().powf(p)))
+            let power = fast_pow_for(p, size_of::<T::Mean>()).then(|| Power::new(p));
+            let table = match &power {
+                Some(power) => power_table::<T>(Powers(power)),
+                None => power_table::<T>(Each(|x: T| x.to_f64().abs().powf(p))),
             };
             assert_eq!(table.len(), 1 << (8 * size_of::<T>()));
             for (bits, &got) in table.iter().enumerate() {
@@ -4989,8 +5008,8 @@ mod tests {
                     _ => bytemuck::pod_read_unaligned(&(bits as u16).to_ne_bytes()),
                 };
                 let x = x.to_f64().abs();
-                let want = if fast { pow(x, p) } else { x.powf(p) };
-                let close = if fast {
+                let want = power.as_ref().map_or(x.powf(p), |power| power.of(x));
+                let close = if power.is_some() {
                     got == want || (got - want).abs() <= 2.0 * f64::EPSILON * want
                 } else {
                     got.to_bits() == want.to_bits()

@@ -144,8 +144,10 @@ for i, dt in enumerate(DTYPES):
         f.write(out)
     same(np.load(path("stdout.npy")), pool_ref_nhwc(a, 2, 2), f"pool to stdout {dt}")
 
-# Average pooling and 2-norms of floats: close to NumPy's, NCHW layout;
-# with padding, averages count only the real cells.
+# Average pooling and Lp norms of floats: close to NumPy's, NCHW layout;
+# with padding, averages count only the real cells. float32 outputs are
+# within an ulp of NumPy's float64 results (float64 sums, its powers
+# within a few float64 ulps of libm's).
 for dt in ["float32", "float64"]:
     a = np.random.default_rng(7).standard_normal((2, 3, 7, 9)).astype(dt)
     np.save(path("avg.npy"), a)
@@ -155,14 +157,20 @@ for dt in ["float32", "float64"]:
         for mode, extra, want in [
             ("avg", [], w.sum(axis=(-1, -2)) / cells),
             ("lp", ["--p", "2"], np.sqrt((w * w).sum(axis=(-1, -2)))),
+            *[("lp", ["--p", str(p)], (np.abs(w) ** p).sum(axis=(-1, -2)) ** (1 / p))
+              for p in [0.5, 1.5, 2.5, 5, 7.25]],
         ]:
             run(["pool", "--size", str(k), "--stride", str(s), "--pad", str(pad), "--mode",
                  mode, *extra, "--layout", "NCHW", path("avg.npy"), path("avg_out.npy")])
             got = np.load(path("avg_out.npy"))
             checks += 1
+            what = f"{mode} {' '.join(extra)} {dt} {k}x{k}/{s} pad {pad}"
             if got.dtype != a.dtype or not np.allclose(got, want, rtol=1e-6, atol=0):
-                failures.append(f"{mode} {' '.join(extra)} {dt} {k}x{k}/{s} pad {pad}: "
-                                "differs from NumPy")
+                failures.append(f"{what}: differs from NumPy")
+            elif dt == "float32":
+                ulp = np.spacing(np.abs(want).astype(np.float32)).astype(np.float64)
+                if (np.abs(got.astype(np.float64) - want) > ulp).any():
+                    failures.append(f"{what}: more than an ulp from NumPy")
 
 # Format versions 2.0 and 3.0 written by NumPy itself.
 for version in [(2, 0), (3, 0)]:
