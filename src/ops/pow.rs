@@ -139,7 +139,7 @@ impl Power {
         power
     }
 
-    /// `x^q` for `x ≥ 0`, inf or NaN: `0^q = 0`, `inf^q = inf`,
+    /// `x^q` for `x ≥ 0` (either zero), inf or NaN: `0^q = +0`, `inf^q = inf`,
     /// `NaN^q = NaN`, subnormal `x` and results included.
     #[inline(always)]
     pub fn of(&self, x: f64) -> f64 {
@@ -156,7 +156,9 @@ impl Power {
         // would take the CPU's slow path.
         let below = x < f64::MIN_POSITIVE;
         let scaled = if sub && below { x * TWO_54 } else { x };
-        let bits = scaled.to_bits();
+        // The sign bit off: -0 is 0 (and in the powers, `abs` clears it
+        // anyway).
+        let bits = scaled.to_bits() & !(1 << 63);
         let exp = (bits >> 52) as usize + if below { 0 } else { 54 };
         let mantissa = bits & ((1 << 52) - 1);
         let m = f64::from_bits(1f64.to_bits() | mantissa);
@@ -667,6 +669,10 @@ mod tests {
         for p in [1.0 / 64.0, 0.5, 3.0, 9.0, 64.0] {
             let power = Power::new(p);
             assert_eq!(power.of(0.0).to_bits(), 0f64.to_bits());
+            assert_eq!(power.of(-0.0).to_bits(), 0f64.to_bits());
+            let mut root = [f32::NAN; 3];
+            roots(&[-0.0, 0.0, 1.0], &mut root, &power);
+            assert_eq!(root.map(f32::to_bits), [0, 0, 1f32.to_bits()]);
             assert_eq!(power.of(f64::INFINITY), f64::INFINITY);
             assert!(power.of(f64::NAN).is_nan());
             assert_eq!(power.of(1.0), 1.0);
