@@ -480,18 +480,15 @@ pub fn mean_planes<T: Element>(
     // Lp with p other than 1 to 4 into float32 and float16 raises by the
     // tables of `p` and takes its roots by those of `1/p`, made once per
     // process.
-    let tables = match mode {
+    let (raise, root) = match mode {
         Mode::Lp { p }
-            if fast_pow_for(p, size_of::<T::Mean>()) && ![1.0, 2.0, 3.0, 4.0].contains(&p) =>
+            if fast_pow_for(p, size_of::<T::Mean>()) && !matches!(p, 1.0 | 2.0 | 3.0 | 4.0) =>
         {
-            Some((Power::shared(p), Power::shared(1.0 / p)))
+            (Some(Power::shared(p)), Some(Power::shared(1.0 / p)))
         }
-        _ => None,
+        _ => (None, None),
     };
-    let (raise, root) = match &tables {
-        Some((raise, root)) => (Some(&**raise), Some(&**root)),
-        None => (None, None),
-    };
+    let (raise, root) = (raise.as_deref(), root.as_deref());
     // Finishes the outputs of output row `b` of plane `a` from pixel `c0`
     // on from their sums: a whole row (`finish`), or part of one
     // ([`mean_planes_f16_pixels`]).
