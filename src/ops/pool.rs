@@ -29,7 +29,7 @@
 //! the same either way.
 
 use super::float16::Norm;
-use super::pow::{Power, fast_pow_for};
+use super::pow::{POWERS, Power};
 use super::{Element, power_of_two};
 use crate::geometry::{AxisGeometry, AxisPad};
 use crate::npy::DType;
@@ -477,13 +477,10 @@ pub fn mean_planes<T: Element>(
     let counts_alike = counts2.iter().all(|&c| c == counts2[0]);
     let (counts2, rows_by_n01) = (&counts2, &rows_by_n01);
     let row = g2.output * inner;
-    // Lp with p other than 1 to 4 into float32 and float16 raises by the
-    // tables of `p` and takes its roots by those of `1/p`, made once per
-    // process.
+    // Lp with p other than 1 to 4 (in [`POWERS`]) raises by the tables of
+    // `p` and takes its roots by those of `1/p`, made once per process.
     let (raise, root) = match mode {
-        Mode::Lp { p }
-            if fast_pow_for(p, size_of::<T::Mean>()) && !matches!(p, 1.0 | 2.0 | 3.0 | 4.0) =>
-        {
+        Mode::Lp { p } if POWERS.contains(&p) && !matches!(p, 1.0 | 2.0 | 3.0 | 4.0) => {
             (Some(Power::shared(p)), Some(Power::shared(1.0 / p)))
         }
         _ => (None, None),
@@ -554,11 +551,11 @@ pub fn mean_planes<T: Element>(
                 // the second root rounded by `narrow_sqrt_row`, whose bits
                 // are those of float64's root rounded once, as before.
                 Mode::Lp { p: 4.0 } if f16_hw => {
-                    rounded_row!(lp_roots(2.0, false, None), narrow_sqrt_row)
+                    rounded_row!(lp_roots(2.0, None), narrow_sqrt_row)
                 }
                 // Rounded one at a time in software, the float16 norms took
                 // two thirds of float16 NHWC Lp p=3.
-                Mode::Lp { p } => by_row!(lp_roots(p, fast_pow_for(p, size_of::<T::Mean>()), root)),
+                Mode::Lp { p } => by_row!(lp_roots(p, root)),
                 Mode::Max | Mode::Min => unreachable!("mean_planes is for avg and lp"),
             }
         };
@@ -1394,10 +1391,9 @@ thread_local! {
 }
 
 vectorised! {
-/// `out = acc^(1/p)`: the Lp norms of one output row. `fast`: p = 3 by
-/// [`cube_roots`] rather than `powf`, as [`fast_pow_for`] says for the
-/// output type (which `M` is not when float16 outputs are rounded from a
-/// row of float64 roots); p other than 1 to 4 takes its roots by the
+/// `out = acc^(1/p)`: the Lp norms of one output row. p = 3 takes
+/// [`cube_roots`] (within two ulps of libm's `cbrt`, where `powf(s, 1/3)`
+/// is the power of a rounded third), p other than 1 to 4 its roots by the
 /// tables `root` of `1/p` where given ([`roots`]), by `powf` otherwise.
 /// p = 4 into float32 on AVX-512 takes [`fourth_roots`], where the
 /// square-root unit was the bound; elsewhere two square roots.
@@ -1405,7 +1401,7 @@ vectorised! {
 /// [`cube_roots`]: super::pow::cube_roots
 /// [`fourth_roots`]: super::pow::fourth_roots
 /// [`roots`]: super::pow::roots
-fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool, root: Option<&Power>) {
+fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, root: Option<&Power>) {
     if p == 1.0 {
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s);
@@ -1425,7 +1421,7 @@ fn lp_roots<M: Element>(acc: &[f64], out: &mut [M], p: f64, fast: bool, root: Op
         for (&s, o) in acc.iter().zip(out) {
             *o = M::from_f64(s.sqrt().sqrt());
         }
-    } else if p == 3.0 && fast {
+    } else if p == 3.0 {
         super::pow::cube_roots(acc, out);
     } else if let Some(root) = root {
         super::pow::roots(acc, out, root);
@@ -1659,11 +1655,11 @@ fn power_table<T: Element>(map: impl MapRow<T, f64>) -> Vec<f64> {
 
 /// A map of 1- and 2-byte values read from a table ([`power_table`]) of
 /// its value for each: the same bits as the map it was made by, and for
-/// powers much sooner. float16 Lp with a fractional `p` spends nearly all
-/// its time in [`super::pow::powers`] (0.8 ns per value), and integers of
-/// up to 16 bits in libm's `powf` (20 ns); a read of the table costs about
-/// a nanosecond in a standalone model (random values, so the reads spread
-/// over the whole table, which stays in the second-level cache).
+/// powers sooner. Lp with a fractional `p` spends nearly all its time in
+/// [`super::pow::powers`] (0.8 ns per value; libm's `powf`, 20 ns, for `p`
+/// out of [`POWERS`]); a read of the table costs about a nanosecond in a
+/// standalone model (random values, so the reads spread over the whole
+/// table, which stays in the second-level cache).
 #[derive(Clone, Copy)]
 struct Table<'a>(&'a [f64]);
 
@@ -4145,7 +4141,7 @@ mod tests {
         input: &[T],
         shape: &PoolShape,
         mode: Mode,
-        raise: fn(f64, f64) -> f64,
+        raise: impl Fn(f64, f64) -> f64,
     ) -> Vec<f64> {
         let g = shape.axes;
         let inner = shape.inner;
@@ -4283,9 +4279,11 @@ mod tests {
     /// [`Folder::sum`], where 3x3): float32, float64 and int32, one
     /// and several channels, with padding and dilation, in window order
     /// and bit for bit against [`naive_mean_with`] raising by the same
-    /// products (the cube roots within 1e-6 for float32 outputs, within
-    /// 1e-14 for float64 ones, whose roots are libm's `powf` of a rounded
-    /// 1/3), and the same bits in three bands of rows, as a stream is.
+    /// products (the cube roots, within two float64 ulps of libm's
+    /// `cbrt`, within 1e-6 for float32 outputs and 1e-15 for float64
+    /// ones; p = 2.5, raised and rooted by [`Power`] tables, within 3e-15
+    /// of libm's `powf`), and the same bits in three bands of rows, as a
+    /// stream is.
     #[test]
     fn norms_raise_rows_once_at_stride_1() {
         // (stride, kernel, dilation, pad, ceil) of the row axis, then of
@@ -4343,8 +4341,8 @@ mod tests {
                 for mode in modes {
                     let what = format!("{rows:?} {columns:?} inner {inner} {mode:?}");
                     let tol = match mode {
-                        Mode::Lp { p: 3.0 } => 1e-14,
-                        Mode::Lp { p: 2.5 } => 1e-13,
+                        Mode::Lp { p: 3.0 } => 1e-15,
+                        Mode::Lp { p: 2.5 } => 3e-15,
                         _ => 0.0,
                     };
                     for (name, want, got) in [
@@ -4891,13 +4889,23 @@ mod tests {
 
     /// Lp pooling of `input` with power `p`, bit for bit against
     /// [`naive_mean_with`] raising each tap by [`Power::of`] (or `powf` where
-    /// cnnops uses it), NaN for NaN.
+    /// cnnops uses it: `p` out of [`POWERS`]), NaN for NaN. The roots are
+    /// taken as the kernels take them, a row at a time by
+    /// [`super::pow::roots`] (whose multiply-adds may be fused), which the
+    /// tests of `pow` hold within three ulps of libm.
     fn check_lp<T: Element>(input: &[T], shape: &PoolShape, p: f64, what: &str) {
         let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
         pool_mean(input, shape, Mode::Lp { p }, &mut got);
-        let fast = fast_pow_for(p, size_of::<T::Mean>());
-        let raise: fn(f64, f64) -> f64 =
-            if fast { |x, q| Power::shared(q).of(x) } else { f64::powf };
+        let tables = POWERS.contains(&p).then(|| (Power::shared(p), Power::shared(1.0 / p)));
+        let raise = |x: f64, q: f64| match &tables {
+            Some((power, _)) if q == p => power.of(x),
+            Some((_, root)) => {
+                let mut out = [0f64];
+                crate::ops::pow::roots(&[x], &mut out, root);
+                out[0]
+            }
+            None => x.powf(q),
+        };
         let want = naive_mean_with(input, shape, Mode::Lp { p }, raise);
         for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
             let w = <T::Mean as Element>::from_f64(w);
@@ -4909,10 +4917,11 @@ mod tests {
 
     /// Norms other than 1 to 4 raise each input row once into [`WideRows`]
     /// and sum the powered rows. Against [`naive_mean_with`] raising every
-    /// tap where it is summed, with the same `pow` (float32 and float16
-    /// outputs) or `powf` (float64 outputs, so float64 and integer input):
-    /// bit for bit, since the powered values and the order of the
-    /// additions are the same. Every row plan (window, phase split,
+    /// tap where it is summed, with the same [`Power`] tables (libm's
+    /// `powf` for p = 100, out of [`POWERS`]): bit for bit, since the
+    /// powered values and the order of the additions are the same (the
+    /// float64 values spread by a factor near 1, so fused and unfused
+    /// powers would differ). Every row plan (window, phase split,
     /// contiguous, whole row, direct pixels), 2-D and 3-D, with padding,
     /// dilation and ceil mode; and a shape whose rows do not fit the
     /// cache, which raises every tap instead.
@@ -4941,7 +4950,9 @@ mod tests {
                     let what = what_shape(&shape, window);
                     let input = data(shape.input_len());
                     let halves: Vec<f16> = input.iter().map(|&x| f16::from_f32(x)).collect();
-                    let wide: Vec<f64> = input.iter().map(|&x| f64::from(x)).collect();
+                    let wide: Vec<f64> = (input.iter().enumerate())
+                        .map(|(i, &x)| f64::from(x) * (1.0 + (i % 997) as f64 * 1.3e-4))
+                        .collect();
                     let ints: Vec<i16> =
                         (0..shape.input_len()).map(|i| (i % 601) as i16 - 300).collect();
                     for p in [0.5, 1.5, 2.5, 7.0, 100.0] {
@@ -4987,13 +4998,17 @@ mod tests {
     /// Lp with a fractional power over enough cells of a 1- or 2-byte type
     /// ([`table_pays`]) raises through a [`Table`]: every entry is the
     /// power of its value (float16 within two f64 ulps of [`Power::of`],
-    /// whose row form may fuse multiply-adds; libm's `powf`, exactly, where
-    /// outputs are float64 or `p` is out of `pow::POWERS`), and pooling
-    /// gives what raising each tap gives, bit for bit.
+    /// whose row form may fuse multiply-adds; exactly [`Power::of`] for the
+    /// integers, whose outputs are float64; libm's `powf`, exactly, where
+    /// `p` is out of [`POWERS`]), and pooling gives what raising each tap
+    /// gives, bit for bit.
     #[test]
     fn small_types_raise_through_a_table() {
         fn entries<T: Element>(p: f64) {
-            let power = fast_pow_for(p, size_of::<T::Mean>()).then(|| Power::new(p));
+            let power = POWERS.contains(&p).then(|| Power::new(p));
+            // float64 outputs raise rows without fused multiply-adds, as
+            // `Power::of` does.
+            let unfused = <T::Mean as Element>::DTYPE == DType::F64;
             let table = match &power {
                 Some(power) => power_table::<T>(Powers(power)),
                 None => power_table::<T>(Each(|x: T| x.to_f64().abs().powf(p))),
@@ -5006,7 +5021,7 @@ mod tests {
                 };
                 let x = x.to_f64().abs();
                 let want = power.as_ref().map_or(x.powf(p), |power| power.of(x));
-                let close = if power.is_some() {
+                let close = if power.is_some() && !unfused {
                     got == want || (got - want).abs() <= 2.0 * f64::EPSILON * want
                 } else {
                     got.to_bits() == want.to_bits()

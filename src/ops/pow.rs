@@ -24,6 +24,10 @@
 //! with AVX-512 (a Xeon VM) and 3.0 with AVX2, against 0.80 and 1.47
 //! this way (rows of float32 powers, standalone model).
 //!
+//! Lp pooling raises by it for every `p` in [`POWERS`] but 1 to 4, into
+//! every output type: float64 outputs too, since it is within three ulps
+//! as `powf` is within one, and `powf` took twenty times as long.
+//!
 //! No crate does this on stable Rust: `sleef` builds on `std::simd`,
 //! which is nightly-only, and `wide` picks its instruction set when it is
 //! compiled, not at run time as [`vectorised!`](super) kernels do.
@@ -52,15 +56,6 @@ const LIFT_BELOW: f64 = -958.0;
 
 /// The exponents cnnops raises by [`Power`]: `[1/64, 64]`.
 pub const POWERS: std::ops::RangeInclusive<f64> = 1.0 / 64.0..=64.0;
-
-/// Whether Lp pooling with power `p` into outputs of `out_bytes` bytes
-/// each raises by [`Power`] rather than libm's `powf`: float32 and
-/// float16 outputs (an f64 error of three ulps cannot show in them), and
-/// powers in [`POWERS`]. float64 outputs keep `powf`, which is within
-/// one ulp.
-pub fn fast_pow_for(p: f64, out_bytes: usize) -> bool {
-    out_bytes <= 4 && POWERS.contains(&p)
-}
 
 /// Raising to one power `q` through tables made for it (see the module).
 pub struct Power {
@@ -222,10 +217,16 @@ fn in_vectors<S: Copy, D: Copy>(src: &[S], dst: &mut [D], pad: S, f: impl Fn(S) 
 }
 
 vectorised! {
-/// `dst[i] = |src[i]|^q` for a row, as [`Power::of`] (with fused
-/// multiply-adds where the CPU has them).
+/// `dst[i] = |src[i]|^q` for a row, as [`Power::of`]: the same bits
+/// where the outputs are float64 (float64 and integer input), with fused
+/// multiply-adds where the CPU has them otherwise. Lp pooling also raises
+/// by [`Power::of`] tap by tap where it does not raise rows, and the
+/// float64 sums of the same data must not depend on which; float32 and
+/// float16 outputs round that last bit away (nearly always), and fusing
+/// is a tenth faster.
 pub fn powers<T: super::Element>(src: &[T], dst: &mut [f64], power: &Power) {
     const FMA: bool = fused!();
+    let fuse = FMA && <T::Mean as super::Element>::DTYPE != crate::npy::DType::F64;
     // Only float64 has values subnormal as f64 (float32, float16 and the
     // integers widen to normal numbers or zero).
     let sub = T::DTYPE == crate::npy::DType::F64;
@@ -235,10 +236,12 @@ pub fn powers<T: super::Element>(src: &[T], dst: &mut [f64], power: &Power) {
     for (k, (s, d)) in src.chunks(AHEAD).zip(dst.chunks_mut(AHEAD)).enumerate() {
         let next = &src[((k + 1) * AHEAD).min(src.len())..];
         super::stream::prefetch(&next[..next.len().min(AHEAD)]);
-        if power.long {
-            in_vectors(s, d, zero, |x| power.raise::<FMA, 8>(x.to_f64().abs(), sub));
-        } else {
-            in_vectors(s, d, zero, |x| power.raise::<FMA, 5>(x.to_f64().abs(), sub));
+        let abs = |x: T| x.to_f64().abs();
+        match (power.long, fuse) {
+            (true, true) => in_vectors(s, d, zero, |x| power.raise::<FMA, 8>(abs(x), sub)),
+            (false, true) => in_vectors(s, d, zero, |x| power.raise::<FMA, 5>(abs(x), sub)),
+            (true, false) => in_vectors(s, d, zero, |x| power.raise::<false, 8>(abs(x), sub)),
+            (false, false) => in_vectors(s, d, zero, |x| power.raise::<false, 5>(abs(x), sub)),
         }
     }
 }
