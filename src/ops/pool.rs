@@ -1620,7 +1620,10 @@ fn f32_pairs<T: Element>(
 }
 
 /// `|x|^p` by [`super::pow::powers`], a row at a time, through the
-/// tables of `p`.
+/// tables of `p`. `T` must be the input's type: `powers` fuses no
+/// multiply-add where `T::Mean` is float64, so the row form gives the
+/// bits of [`Power::of`], which Lp raises by tap by tap elsewhere (rows
+/// already widened to float32 would be raised fused).
 #[derive(Clone, Copy)]
 struct Powers<'a>(&'a Power);
 
@@ -4275,8 +4278,9 @@ mod tests {
     /// 2-, 3- and 4-norms of 4- and 8-byte types over 2-D maps at stride 1
     /// with windows of 9 cells or more, whose input rows are raised to
     /// the power once ([`mean_planes`]), and for float64 and int32 the
-    /// averages, 1-norms and a fractional norm too (nine taps a pass,
-    /// [`Folder::sum`], where 3x3): float32, float64 and int32, one
+    /// averages and 1-norms too (nine taps a pass, [`Folder::sum`], where
+    /// 3x3) and a fractional norm (rows raised once by the [`Power`]
+    /// tables): float32, float64 and int32, one
     /// and several channels, with padding and dilation, in window order
     /// and bit for bit against [`naive_mean_with`] raising by the same
     /// products (the cube roots, within two float64 ulps of libm's
@@ -4846,10 +4850,11 @@ mod tests {
                 let want = naive_mean(input, shape, mode);
                 let mut got = vec![<T::Mean as Element>::ZERO; shape.output_len()];
                 pool_mean(input, shape, mode, &mut got);
-                // The kernel multiplies and takes `sqrt` where the
-                // reference calls `powf`, which can differ in the last bit
-                // of a float64 output (a fourth power of a 16-bit integer
-                // is inexact).
+                // The kernel multiplies and takes `sqrt` or `cube_roots`
+                // where the reference calls `powf`, which can differ in
+                // the last bits of a float64 output (a fourth power of a
+                // 16-bit integer is inexact, `powf(s, 1/3)` raises by a
+                // rounded third).
                 let exact = matches!(mode, Mode::Avg { .. } | Mode::Lp { p: 1.0 });
                 for (at, (&g, &w)) in got.iter().zip(&want).enumerate() {
                     let w = <T::Mean as Element>::from_f64(w);

@@ -506,22 +506,29 @@ mod tests {
 
     /// Against libm over values spread through the whole f64 range
     /// (subnormals, every binade, near 1) and the powers Lp uses, for
-    /// [`Power::of`], the row form [`powers`] (fused multiply-adds where
-    /// the CPU has them) and [`roots`] (with the tables of `1/p`).
+    /// [`Power::of`], the row form [`powers`] (unfused for float64 input,
+    /// whose outputs are float64; for float32 input, of the same values
+    /// rounded to float32, with fused multiply-adds where the CPU has
+    /// them) and [`roots`] (with the tables of `1/p`).
     #[test]
     fn powers_agree_with_libm() {
         let ps =
             [1.0 / 64.0, 0.25, 1.0 / 3.0, 0.5, 2.0 / 3.0, 1.5, 2.5, 3.0, 4.0, 7.0, 8.5, 9.0, 64.0];
         let xs: Vec<f64> =
             spread(&[f64::MAX, 1.0, 2.0, 0.5]).into_iter().skip(6).step_by(3).collect();
+        let narrow: Vec<f32> = xs.iter().map(|&x| x as f32).filter(|x| x.is_finite()).collect();
+        let widened: Vec<f64> = narrow.iter().map(|&x| f64::from(x)).collect();
         let mut worst = 0f64;
         let mut got = vec![0f64; xs.len()];
+        let mut got32 = vec![0f64; narrow.len()];
         for &p in &ps {
             let (power, root) = (Power::new(p), Power::new(1.0 / p));
             let scalar: Vec<f64> = xs.iter().map(|&x| power.of(x)).collect();
             worst = worst.max(check_against_libm("of", &xs, &scalar, p));
             powers(&xs, &mut got, &power);
             worst = worst.max(check_against_libm("powers", &xs, &got, p));
+            powers(&narrow, &mut got32, &power);
+            worst = worst.max(check_against_libm("powers of float32", &widened, &got32, p));
             roots(&xs, &mut got, &root);
             worst = worst.max(check_against_libm("roots", &xs, &got, 1.0 / p));
         }
