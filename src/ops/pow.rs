@@ -135,7 +135,8 @@ impl Power {
     }
 
     /// `x^q` for `x ≥ 0` (either zero), inf or NaN: `0^q = +0`, `inf^q = inf`,
-    /// `NaN^q = NaN`, subnormal `x` and results included.
+    /// `NaN^q = NaN`, subnormal `x` and results included. Never fused, so
+    /// the same bits on every CPU and as [`powers`] for float64 outputs.
     #[inline(always)]
     pub fn of(&self, x: f64) -> f64 {
         if self.long { self.raise::<false, 8>(x, true) } else { self.raise::<false, 5>(x, true) }
@@ -248,8 +249,11 @@ pub fn powers<T: super::Element>(src: &[T], dst: &mut [f64], power: &Power) {
 }
 
 vectorised! {
-/// `out[i] = acc[i]^q` for sums `acc ≥ 0` or NaN, as [`Power::of`]: the
-/// roots of Lp, with `power` made for `q = 1/p`.
+/// `out[i] = acc[i]^q` for sums `acc ≥ 0` or NaN, as [`Power::of`] but
+/// with fused multiply-adds where the CPU has them (the same bounds, not
+/// always the same last bit): the roots of Lp, with `power` made for
+/// `q = 1/p`. Lp takes its roots only here, a row at a time, so every
+/// layout gets the same roots of the same sums.
 pub fn roots<M: super::Element>(acc: &[f64], out: &mut [M], power: &Power) {
     const FMA: bool = fused!();
     if power.long {
