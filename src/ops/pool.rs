@@ -1392,7 +1392,7 @@ thread_local! {
 
 vectorised! {
 /// `out = acc^(1/p)`: the Lp norms of one output row. p = 3 takes
-/// [`cube_roots`] (within two ulps of libm's `cbrt`, where `powf(s, 1/3)`
+/// [`cube_roots`] (within two ulps of the root, where `powf(s, 1/3)`
 /// is the power of a rounded third), p other than 1 to 4 its roots by the
 /// tables `root` of `1/p` where given ([`roots`]), by `powf` otherwise.
 /// p = 4 into float32 on AVX-512 takes [`fourth_roots`], where the
@@ -1400,7 +1400,7 @@ vectorised! {
 ///
 /// A row of up to [`PREFETCH_ROW_BYTES`] is first asked for: at stride 1
 /// there are as many outputs as inputs, and their stores waited on their
-/// lines (float32 NCHW Lp p=3 3x3/1 ran 4-19% faster, p=4 3-5%).
+/// lines (float32 NCHW Lp p=3 3x3/1 ran 3-19% faster, p=4 2-5%).
 ///
 /// [`cube_roots`]: super::pow::cube_roots
 /// [`fourth_roots`]: super::pow::fourth_roots
@@ -2715,8 +2715,9 @@ struct RowCache<A> {
 /// Largest cache, in bytes, before the direct fold is used instead.
 const CACHE_BYTES: usize = 8 << 20;
 
-/// Longest row [`sum_plane_wide`] prefetches: longer rows are streams the
-/// hardware prefetcher follows by itself.
+/// Longest row the kernels ask for ahead ([`sum_plane_wide`], the row
+/// sums, the fills of the row cache, and the outputs of `lp_roots`):
+/// longer rows are streams the hardware prefetcher follows by itself.
 const PREFETCH_ROW_BYTES: usize = 4 << 10;
 
 impl<A: Copy> RowCache<A> {
@@ -4290,8 +4291,8 @@ mod tests {
     /// tables): float32, float64 and int32, one
     /// and several channels, with padding and dilation, in window order
     /// and bit for bit against [`naive_mean_with`] raising by the same
-    /// products (the cube roots, within two float64 ulps of libm's
-    /// `cbrt`, within 1e-6 for float32 outputs and 1e-15 for float64
+    /// products (the cube roots, the kernels' own, within two float64
+    /// ulps of the root, within 1e-6 for float32 outputs and 1e-15 for float64
     /// ones; p = 2.5, raised and rooted by [`Power`] tables, within 3e-15
     /// of libm's `powf`), and the same bits in three bands of rows, as a
     /// stream is.
@@ -4390,7 +4391,7 @@ mod tests {
     /// values that give other bits in any other order of the additions,
     /// and for int32. Bit for bit against the float64 definition
     /// ([`raise_by_products`]), but for the cube roots (the kernels' own,
-    /// within two ulps of libm's).
+    /// within five float64 ulps of libm's: see the test).
     #[test]
     fn sums_carry_the_shared_row() {
         let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
@@ -4419,9 +4420,14 @@ mod tests {
                         .map(|i| ((i * 2_654_435_761) >> 7) as i32 % 100_000 - 50_000)
                         .collect();
                     for mode in SUM_MODES {
-                        // The cube roots are within two ulps of libm's.
+                        // The kernels' cube roots are within two ulps of
+                        // the root, and libm's `cbrt` is not always within
+                        // one (glibc's within about three): five between
+                        // them. An infinite root must be infinite.
                         let exact = !matches!(mode, Mode::Lp { p: 3.0 });
-                        let near = |w: f64| if exact { 0.0 } else { 2.0 * f64::EPSILON * w.abs() };
+                        let near = |w: f64| {
+                            if exact || !w.is_finite() { 0.0 } else { 5.0 * f64::EPSILON * w.abs() }
+                        };
                         let same = |g: f64, w: f64| {
                             (g.is_nan() && w.is_nan())
                                 || g.to_bits() == w.to_bits()
