@@ -4421,10 +4421,11 @@ mod tests {
                         .collect();
                     for mode in SUM_MODES {
                         // The kernels' cube roots are within two ulps of
-                        // the root. `f64::cbrt` is the toolchain's libm
-                        // (correctly rounded in Rust 1.95's; glibc's is
-                        // within about three): five between them, whichever
-                        // the reference. An infinite root must be infinite.
+                        // the root. `f64::cbrt` is the toolchain's libm,
+                        // not glibc's, which is within about three (at
+                        // 7.827e257 Rust 1.95's was 0.31 ulp off, glibc's
+                        // 2.69): five between them, whichever the
+                        // reference. An infinite root must be infinite.
                         let exact = !matches!(mode, Mode::Lp { p: 3.0 });
                         let near = |w: f64| {
                             if exact || !w.is_finite() { 0.0 } else { 5.0 * f64::EPSILON * w.abs() }
