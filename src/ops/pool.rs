@@ -2517,25 +2517,38 @@ fn window_rows_carry<T: Copy>(
             fold_chunk::<2, 3, 1, T, f64>($acc, $a, $b, f)
         };
     }
+    // `last`'s three terms, each mapped once for both sums. `f` adds a
+    // term, `f(s, x) = s + g(x)`, so `f(0.0, x)` is `g(x)` but with +0 for
+    // -0, and `s + f(0.0, x)` is `f(s, x)` for every `s` but -0, which no
+    // sum from +0 becomes: the same bits as folding `last` twice, which
+    // the compiler did not see were the same terms (it loaded, shuffled
+    // and raised two of them again).
+    let terms = |a: &[T; 2], b: &[T; 2]| (f(0.0, a[0]), f(0.0, a[1]), f(0.0, b[0]));
+    macro_rules! add_last {
+        ($d:expr, $k:expr, $a:expr, $b:expr) => {{
+            let (t0, t1, t2) = terms($a, $b);
+            *$d = *$d + t0 + t1 + t2;
+            *$k = t0 + t1 + t2;
+        }};
+    }
     let it = dst.iter_mut().zip(carry.iter_mut()).zip(here(last)).zip(after(last));
     match *rows {
         [] => {
             for (((d, k), a), b) in it {
-                *d = step!(*d, a, b);
-                *k = step!(0.0, a, b);
+                add_last!(d, k, a, b);
             }
         }
         [x] => {
             for ((((d, k), a), b), (c, e)) in it.zip(here(x).iter().zip(after(x))) {
-                *d = step!(step!(*d, c, e), a, b);
-                *k = step!(0.0, a, b);
+                *d = step!(*d, c, e);
+                add_last!(d, k, a, b);
             }
         }
         [x, y] => {
             let xy = here(x).iter().zip(after(x)).zip(here(y)).zip(after(y));
             for ((((d, k), a), b), (((c, e), g), h)) in it.zip(xy) {
-                *d = step!(step!(step!(*d, c, e), g, h), a, b);
-                *k = step!(0.0, a, b);
+                *d = step!(step!(*d, c, e), g, h);
+                add_last!(d, k, a, b);
             }
         }
         _ => unreachable!("windows of three rows"),
