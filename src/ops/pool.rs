@@ -2218,17 +2218,18 @@ fn fold_plane<T: Element, A: Copy>(
 
 /// Output row `b` of plane `a` for the [`RowPlan::by_output_row`] plans,
 /// its input rows in window order. A row of outputs that fits the
-/// first-level cache takes one input row per pass, so the input is read
+/// first-level cache, and whose input rows were not asked for `ahead`,
+/// takes one input row per pass, so the input is read
 /// in one sequential stream (interleaving two or three rows of a
 /// channels-first map halved the read rate: float32 NCHW 2x2/2 avg 7 against
 /// 17 GB/s). A longer row takes up to three input rows per pass, so each
 /// output is loaded and stored once per three rows instead of once per row.
 /// So do rows whose input rows were asked for `ahead` of the pass
-/// ([`sum_rows`]): they are on their way, and interleaving them was
-/// faster (float32 NCHW 2x2/2, harness, one thread, GiB/s: avg 4.43 ->
-/// 5.20, Lp p=1 4.70 -> 5.26, p=3 3.60 -> 4.16, p=4 3.93 -> 4.29; with
-/// padding 1, avg 5.36 -> 4.78, 1.19x max there, and Lp p=1 4.54 ->
-/// 5.44).
+/// ([`sum_rows`]), whatever their length: they are on their way, and
+/// interleaving them was faster in all but one case (float32 NCHW 2x2/2,
+/// harness, one thread, GiB/s: avg 4.43 -> 5.20, Lp p=1 4.70 -> 5.26,
+/// p=3 3.60 -> 4.16, p=4 3.93 -> 4.29; with padding 1, Lp p=1 4.54 ->
+/// 5.44, but avg lost, 5.36 -> 4.78, still 1.19x max there).
 ///
 /// Rows of at most [`SHORT_ROW`] bytes of outputs (3-D maps) take up to
 /// four input rows per pass: there the loop set-up costs more than the
@@ -2304,6 +2305,10 @@ vectorised! {
 /// window-order fold bit for bit, as the carry is exactly its prefix.
 /// With the prefetch: avg 3x3/2 4.93 -> 5.07, Lp p=2 4.52 -> 4.68, p=3
 /// 3.76 -> 3.85, p=4 3.61 -> 3.77.
+///
+/// `f` must add a term to a sum, `f(s, x) = s + g(x)` with no fused
+/// rounding: the carried rows map each cell once as `f(0.0, x)` for both
+/// sums ([`window_rows_carry`]), which gives the same bits only then.
 #[allow(clippy::too_many_arguments)]
 fn sum_rows<T: Element, M: Element>(
     (map, row0, m): (&[T], usize, usize),
@@ -2371,8 +2376,9 @@ fn sum_rows<T: Element, M: Element>(
         }
         sums.carried_row = None;
         // Every new row in one pass: one row per pass, as
-        // [`fold_output_row`] takes rows that fit the cache, was slower
-        // here (Lp p=2 3x3/2 3.58 against 3.70 without the prefetch).
+        // [`fold_output_row`] took rows that fit the cache before it
+        // took rows asked for ahead several at a time, was slower here
+        // (Lp p=2 3x3/2 3.58 against 3.70 without the prefetch).
         if let [before @ .., last] = &rows[usize::from(carried)..n] {
             fold_rows_carry(plan, before, last, (&mut sums.acc, &mut sums.carry), &g2, f);
             sums.carried_row = Some(keys[n - 1]);
@@ -2382,9 +2388,9 @@ fn sum_rows<T: Element, M: Element>(
 }
 }
 
-/// Up to three input rows, in window order, into one output row, for the
+/// Up to four input rows, in window order, into one output row, for the
 /// [`RowKind::Window`] and [`RowKind::Direct`] plans (`fold_row` passes
-/// one, [`fold_output_row`] one or three): each output folds
+/// one, [`fold_output_row`] one to four): each output folds
 /// every tap of the first row, then of the next, keeping its accumulator
 /// in registers across rows.
 #[cfg_attr(not(debug_assertions), inline(always))]
@@ -2469,7 +2475,7 @@ fn edge_cells<'a>(
 /// stride 2 along the row, for `rows` (none, one or two) and then `last`,
 /// which also goes from +0 into `carry`: each output's sum of `last`
 /// alone, as the next output row's fold would begin, from the same loads
-/// and terms ([`sum_rows`]).
+/// and terms ([`sum_rows`]). `f` adds a term, as there.
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn fold_rows_carry<T: Element>(
     plan: &RowPlan,
@@ -2511,12 +2517,17 @@ fn fold_rows_carry<T: Element>(
 /// `last`, whose window sums from +0 also go to `carry`: one pass, so
 /// `last` is loaded, shuffled and mapped once for both.
 ///
-/// The vector loop always leaves its last one to eight outputs to a
-/// scalar loop (its loads of the chunk after each output's would
-/// otherwise read past the row), which took a fifth of the sums' time
+/// With eight float64 lanes (AVX-512) the vector loop always leaves its
+/// last one to eight outputs to a scalar loop: it reads only the first
+/// half of the chunk after each output's, and the compiler keeps a
+/// scalar epilogue for such loads. That took a fifth of the sums' time
 /// at rows of 127 (float32 NCHW Lp p=3 3x3/2). So it runs over the most
 /// outputs that leave it one, and then over the last `LANES + 1`, from
-/// the sums those had before.
+/// the sums those had before. The same bits on every instruction set
+/// (measured only with AVX-512).
+///
+/// `f` must add a term to a sum, `f(s, x) = s + g(x)`, as the folds of
+/// [`sum_rows`] do (see [`window_rows_carry_from`]).
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn window_rows_carry<T: Copy>(
     (dst, carry): (&mut [f64], &mut [f64]),
@@ -2533,7 +2544,7 @@ fn window_rows_carry<T: Copy>(
     // A start the compiler cannot see, or it unrolls the second pass
     // into scalar code.
     let from = std::hint::black_box(n - LANES - 1);
-    let mut kept = [0f64; LANES + 1];
+    let mut kept = [0f64; LANES];
     let kept = &mut kept[..first - from];
     kept.copy_from_slice(&dst[from..first]);
     window_rows_carry_from((&mut dst[..first], &mut carry[..first]), 0, rows, last, f);
@@ -2542,7 +2553,7 @@ fn window_rows_carry<T: Copy>(
 }
 
 /// A multiple of the outputs per pass of [`window_rows_carry`]'s vector
-/// loop: eight float64 lanes with AVX-512, four with AVX2.
+/// loop: eight float64 lanes with AVX-512 (as measured), four with AVX2.
 const LANES: usize = 8;
 
 /// [`window_rows_carry`] for outputs `from..` of the rows, into `dst`
@@ -2626,7 +2637,7 @@ fn fold_chunk<const S: usize, const K: usize, const D: usize, T: Copy, A>(
 }
 
 /// `dst[c]` folds the `K` elements `D` apart from `rows[r][c·S]` on,
-/// for one to three rows, row after row: pixel `c·S + o` of a row is
+/// for one to four rows, row after row: pixel `c·S + o` of a row is
 /// `chunk[c][o]` for `o < S` and `chunk[c + 1][o − S]` after, indices the
 /// compiler knows, so the loop vectorises with shuffles. Each row must
 /// hold `dst.len()` chunks of `S`, plus one if the window is wider than
@@ -3429,7 +3440,8 @@ const WINDOWS: [(usize, usize, usize); 6] =
     [(2, 2, 1), (2, 3, 1), (3, 3, 1), (2, 2, 2), (3, 2, 2), (3, 3, 2)];
 
 /// Largest row of accumulators [`fold_output_row`] folds one input row at
-/// a time into: well inside a first-level data cache (32 KiB and up).
+/// a time into (unless its rows were asked for ahead): well inside a
+/// first-level data cache (32 KiB and up).
 const ROW_IN_CACHE: usize = 16 << 10;
 
 /// Largest row of accumulators [`fold_output_row`] folds four input rows
@@ -4579,13 +4591,16 @@ mod tests {
             let ax = |l| window_axis(l, window);
             // The shortest axis one window fits in.
             let short = ((k - 1) * d + 1).saturating_sub(2 * pad);
-            // Rows of outputs that fit `ROW_IN_CACHE` (one input row per
-            // pass) and wider ones (up to three per pass).
+            // Rows of outputs that fit `ROW_IN_CACHE`: short ones, whose
+            // input rows the sums ask for ahead (up to three input rows
+            // per pass; 97), and longer ones (one per pass; 2000), and
+            // wider rows (up to three per pass).
             // Pixels of 3: phase split (widened to float32 first for
             // float16 and small integers).
             let small = [1, 3, 16, 45, 70].into_iter().flat_map(|i| [12, 13, 31].map(|w| (i, w)));
             let small = small.chain([(1, 97), (2, 40)]);
-            let wide = [(1, 4 * ROW_IN_CACHE / 8), (1, 6 * ROW_IN_CACHE / 8 + 1), (70, 100)];
+            let wide =
+                [(1, 2000), (1, 4 * ROW_IN_CACHE / 8), (1, 6 * ROW_IN_CACHE / 8 + 1), (70, 100)];
             for (inner, w) in small.chain(wide) {
                 for shape in [
                     PoolShape::new(2, inner, &[ax(7), ax(w)]),
