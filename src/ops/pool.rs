@@ -2553,7 +2553,8 @@ fn window_rows_carry<T: Copy>(
 }
 
 /// A multiple of the outputs per pass of [`window_rows_carry`]'s vector
-/// loop: eight float64 lanes with AVX-512 (as measured), four with AVX2.
+/// loop: eight float64 lanes with AVX-512 (as measured). The AVX2 clones'
+/// loops step by four or eight, which also divide it (not measured).
 const LANES: usize = 8;
 
 /// [`window_rows_carry`] for outputs `from..` of the rows, into `dst`
